@@ -1,0 +1,183 @@
+"""One settings class for every service and every run mode.
+
+Every variable is named ``OPENSTATUS_<FIELD>``; the same names work for ``make run``, docker compose and
+Kubernetes. Settings are built once in a service's ``main()`` (or a test) and passed down; nothing else
+reads the environment.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Literal, NoReturn
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from openstatus_common.vocab.regions import Region, parse_region
+
+ENV_PREFIX = "OPENSTATUS_"
+DEFAULT_VAR_DIR = Path("var")
+
+
+class SettingsError(Exception):
+    """A setting has a malformed value. ``str()`` is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="ignore",
+        frozen=True,
+    )
+
+    # --- where things are -------------------------------------------------------------------------
+    # Empty means the embedded default, derived below: SQLite under var_dir, and the nats-server that
+    # `make run` starts on nats_port. Setting either points every service at an existing server instead.
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL: postgresql+asyncpg://... or sqlite+aiosqlite:///path"
+    )
+    nats_url: str = Field(default="", description="NATS server(s), comma-separated")
+    var_dir: Path = Field(
+        default=DEFAULT_VAR_DIR, description="Local state for `make run` (NATS data, SQLite)"
+    )
+    nats_port: int = Field(default=14222, ge=1, le=65535, description="Port of the embedded nats-server")
+
+    # --- network ----------------------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="Address every HTTP listener binds to")
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    status_page_port: int = Field(default=8001, ge=1, le=65535)
+    scheduler_port: int = Field(default=8002, ge=1, le=65535, description="Health endpoint of the scheduler")
+    incident_engine_port: int = Field(default=8003, ge=1, le=65535)
+    notifier_port: int = Field(default=8004, ge=1, le=65535)
+    probe_port: int = Field(default=8010, ge=1, le=65535, description="Health endpoint of a probe")
+    public_api_url: str = Field(default="", description="Externally visible API URL (defaults to host:port)")
+    public_status_page_url: str = Field(default="", description="Externally visible status page URL")
+
+    # --- regions ----------------------------------------------------------------------------------
+    region: Region = Field(default=Region.FLY_AMS, description="Region a probe serves")
+    regions: Annotated[tuple[Region, ...], NoDecode] = Field(
+        default=(Region.FLY_AMS, Region.FLY_IAD, Region.FLY_SYD),
+        description="Regions served by this deployment's probes (comma-separated)",
+    )
+
+    # --- behaviour --------------------------------------------------------------------------------
+    probe_concurrency: int = Field(default=64, ge=1, le=10_000, description="Checks a probe runs at once")
+    shutdown_timeout: float = Field(
+        default=10.0, gt=0, le=600, description="Seconds to finish in-flight work on SIGTERM"
+    )
+    bus_max_deliveries: int = Field(
+        default=5, ge=1, le=100, description="Deliveries before a message is dead-lettered"
+    )
+    bus_ack_wait: float = Field(
+        default=30.0, gt=0, le=3600, description="Seconds before an unacked message returns"
+    )
+    results_retention_days: int = Field(
+        default=30, ge=1, le=3650, description="Days of raw check results kept"
+    )
+    allow_private_targets: bool = Field(
+        default=True, description="Probes may check private/loopback addresses"
+    )
+    allow_metadata_targets: bool = Field(
+        default=False, description="Probes may check cloud metadata addresses"
+    )
+
+    # --- bootstrap, logs, tracing -----------------------------------------------------------------
+    bootstrap_api_key: str = Field(default="", description="Use this value as the demo workspace's API key")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="auto: readable in a terminal, JSON otherwise"
+    )
+    otlp_endpoint: str = Field(default="", description="OTLP/HTTP traces endpoint; empty disables export")
+
+    @field_validator("region", mode="before")
+    @classmethod
+    def _parse_region(cls, value: object) -> Region:
+        return parse_region(value)
+
+    @field_validator("regions", mode="before")
+    @classmethod
+    def _parse_regions(cls, value: object) -> tuple[Region, ...]:
+        items: list[object]
+        if isinstance(value, str):
+            items = [part for part in (p.strip() for p in value.split(",")) if part]
+        elif isinstance(value, (list, tuple)):
+            items = list(value)
+        else:
+            raise ValueError("expected a comma-separated list of regions")
+        if not items:
+            raise ValueError("at least one region is required")
+        regions: list[Region] = []
+        for item in items:
+            region = parse_region(item)
+            if region not in regions:
+                regions.append(region)
+        return tuple(regions)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if value and not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            raise ValueError("must start with postgresql+asyncpg:// or sqlite+aiosqlite://")
+        return value
+
+    @field_validator("nats_url")
+    @classmethod
+    def _check_nats_url(cls, value: str) -> str:
+        for server in value.split(",") if value else ():
+            if not server.strip().startswith(("nats://", "tls://", "ws://", "wss://")):
+                raise ValueError("every server must start with nats://, tls://, ws:// or wss://")
+        return value
+
+    @model_validator(mode="after")
+    def _embedded_defaults(self) -> Settings:
+        # Frozen model: fill the derived defaults once, here, without marking them as set by the user.
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite+aiosqlite:///{self.var_dir / 'openstatus.db'}")
+        if not self.nats_url:
+            object.__setattr__(self, "nats_url", f"nats://127.0.0.1:{self.nats_port}")
+        return self
+
+    @property
+    def api_url(self) -> str:
+        return self.public_api_url or f"http://{self.host}:{self.api_port}"
+
+    @property
+    def status_page_url(self) -> str:
+        return self.public_status_page_url or f"http://{self.host}:{self.status_page_port}"
+
+    def is_set(self, field: str) -> bool:
+        """True when the value came from the environment or a constructor argument, not the default."""
+        return field in self.model_fields_set
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else "settings"
+    value = first.get("input")
+    message = str(first["msg"]).removeprefix("Value error, ")
+    shown = f" (got {value!r})" if isinstance(value, (str, int, float)) else ""
+    more = len(error.errors()) - 1
+    tail = f"; and {more} more" if more else ""
+    return f"invalid setting {ENV_PREFIX}{field.upper()}: {message}{shown}{tail}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment; raise SettingsError with one clear line on bad input."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(_describe(error)) from None
+
+
+def load_settings_or_exit(**overrides: object) -> Settings:
+    """For ``main()``: print the one-line error and exit with status 2 instead of a traceback."""
+    try:
+        return load_settings(**overrides)
+    except SettingsError as error:
+        _exit(str(error))
+
+
+def _exit(message: str) -> NoReturn:
+    print(f"openstatus: {message}", file=sys.stderr)
+    raise SystemExit(2)

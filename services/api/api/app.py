@@ -1,0 +1,27 @@
+"""The API's ASGI app: routers are mounted here and nowhere else."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.errors import register_error_handlers
+from api.workspaces.router import router as workspaces_router
+from openstatus_common.http import RequestIdMiddleware
+from openstatus_common.service import ServiceContext, health_router
+
+
+def create_app(ctx: ServiceContext) -> FastAPI:
+    app = FastAPI(
+        title="openstatus API",
+        version="1.0.0",
+        description="Uptime monitoring and status pages. Authenticate with the `x-openstatus-key` header.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    app.add_middleware(RequestIdMiddleware)
+    register_error_handlers(app)
+    app.include_router(health_router(ctx))
+    app.include_router(workspaces_router, prefix="/v1")
+    return app

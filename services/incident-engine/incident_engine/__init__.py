@@ -1,0 +1,1 @@
+"""openstatus incident-engine: Records results, rolls them up, opens and resolves incidents."""

@@ -1,0 +1,3 @@
+from incident_engine.main import main
+
+main()

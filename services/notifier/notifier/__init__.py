@@ -1,0 +1,1 @@
+"""openstatus notifier: Delivers alerts to notification channels."""

@@ -1,0 +1,9 @@
+"""Entry point: ``python -m notifier`` or ``openstatus-notifier``."""
+
+from __future__ import annotations
+
+from openstatus_common.service import main_for
+
+
+def main() -> None:
+    main_for("notifier", port=lambda settings: settings.notifier_port)

@@ -1,0 +1,1 @@
+"""openstatus probe: Runs HTTP, TCP and DNS checks for one region."""

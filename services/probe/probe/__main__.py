@@ -1,0 +1,3 @@
+from probe.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""openstatus scheduler: Turns active monitors into check jobs."""

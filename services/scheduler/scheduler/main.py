@@ -1,0 +1,9 @@
+"""Entry point: ``python -m scheduler`` or ``openstatus-scheduler``."""
+
+from __future__ import annotations
+
+from openstatus_common.service import main_for
+
+
+def main() -> None:
+    main_for("scheduler", port=lambda settings: settings.scheduler_port)

@@ -1,0 +1,1 @@
+"""openstatus status-page: public status pages, feeds, badges and embeds."""

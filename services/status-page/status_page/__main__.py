@@ -1,0 +1,3 @@
+from status_page.main import main
+
+main()
