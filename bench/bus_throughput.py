@@ -49,7 +49,10 @@ async def run() -> dict[str, Any]:
         for offset in range(0, MESSAGES, window):
             batch = payloads[offset : offset + window]
             await asyncio.gather(
-                *(bus.publish(check_result_subject(m.region, m.monitor_id), m, msg_id=m.result_id) for m in batch)
+                *(
+                    bus.publish(check_result_subject(m.region, m.monitor_id), m, msg_id=m.result_id)
+                    for m in batch
+                )
             )
         publish_seconds = time.perf_counter() - started
 
@@ -63,7 +66,10 @@ async def run() -> dict[str, Any]:
                 done.set()
 
         spec = ConsumerSpec(
-            stream=StreamName.RESULTS.value, durable="bench", filter_subject="checks.result.>", concurrency=256
+            stream=StreamName.RESULTS.value,
+            durable="bench",
+            filter_subject="checks.result.>",
+            concurrency=256,
         )
         stop = asyncio.Event()
         started = time.perf_counter()
