@@ -117,7 +117,7 @@ class Consumer(Generic[M]):
                     continue
                 for msg in messages:
                     if stop.is_set():
-                        await _nak_quietly(msg)  # fetched but not started: hand it back now
+                        await nak_quietly(msg)  # fetched but not started: hand it back now
                         continue
                     task = asyncio.create_task(self._handle(msg))
                     self._inflight.add(task)
@@ -144,7 +144,7 @@ class Consumer(Generic[M]):
             await self._process(msg)
         except asyncio.CancelledError:
             # Shutdown overran its bound: the message goes back to the stream for another consumer.
-            await _nak_quietly(msg)
+            await nak_quietly(msg)
             raise
         except Exception as error:
             # Acking or dead-lettering failed (NATS gone): the server redelivers after ack_wait.
@@ -167,7 +167,7 @@ class Consumer(Generic[M]):
         try:
             message = self.model.model_validate_json(msg.data)
         except ValidationError as error:
-            await self._deadletter(msg, f"invalid message: {_summarize(error)}", bound_log)
+            await self._deadletter(msg, f"invalid message: {summarize_validation_error(error)}", bound_log)
             return
         delivery = Delivery(
             message=message,
@@ -176,7 +176,7 @@ class Consumer(Generic[M]):
             delivered=delivered,
             stream_sequence=metadata.sequence.stream,
         )
-        heartbeat = asyncio.create_task(_keep_alive(msg, self.spec.ack_wait))
+        heartbeat = asyncio.create_task(keep_alive(msg, self.spec.ack_wait))
         try:
             await self.handler(delivery)
         except Reject as error:
@@ -190,7 +190,7 @@ class Consumer(Generic[M]):
             else:
                 delay = self.spec.delay(delivered)
                 bound_log.warning("consumer.retry", error=repr(error), delay=delay)
-                await _nak_quietly(msg, delay)
+                await nak_quietly(msg, delay)
             return
         finally:
             heartbeat.cancel()
@@ -199,28 +199,33 @@ class Consumer(Generic[M]):
     async def _deadletter(
         self, msg: Msg, reason: str, bound_log: structlog.typing.FilteringBoundLogger
     ) -> None:
-        metadata = msg.metadata
-        headers = {
-            **(msg.headers or {}),
-            DLQ_REASON: reason[:1000],
-            DLQ_STREAM: metadata.stream,
-            DLQ_CONSUMER: self.spec.durable,
-            DLQ_DELIVERIES: str(metadata.num_delivered),
-            DLQ_SUBJECT: msg.subject,
-        }
-        headers.pop(MSG_ID_HEADER, None)
-        await self.bus.publish(
-            deadletter_subject(msg.subject),
-            msg.data,
-            msg_id=f"dlq:{metadata.stream}:{metadata.sequence.stream}:{self.spec.durable}",
-            headers=headers,
-        )
+        await deadletter(self.bus, msg, reason, consumer=self.spec.durable)
         bound_log.error("consumer.deadlettered", reason=reason)
-        # Stored in the dead-letter stream: this consumer is done with it.
-        await msg.ack()
 
 
-async def _keep_alive(msg: Msg, ack_wait: float) -> None:
+async def deadletter(bus: Bus, msg: Msg, reason: str, *, consumer: str) -> None:
+    """Store the message in the dead-letter stream with why, where from and how often; then ack it."""
+    metadata = msg.metadata
+    headers = {
+        **(msg.headers or {}),
+        DLQ_REASON: reason[:1000],
+        DLQ_STREAM: metadata.stream,
+        DLQ_CONSUMER: consumer,
+        DLQ_DELIVERIES: str(metadata.num_delivered),
+        DLQ_SUBJECT: msg.subject,
+    }
+    headers.pop(MSG_ID_HEADER, None)
+    await bus.publish(
+        deadletter_subject(msg.subject),
+        msg.data,
+        msg_id=f"dlq:{metadata.stream}:{metadata.sequence.stream}:{consumer}",
+        headers=headers,
+    )
+    # Stored in the dead-letter stream: the consumer is done with it.
+    await msg.ack()
+
+
+async def keep_alive(msg: Msg, ack_wait: float) -> None:
     """Tell the server we are still working so a long check is not redelivered mid-flight."""
     while True:
         await asyncio.sleep(ack_wait / 2)
@@ -228,7 +233,7 @@ async def _keep_alive(msg: Msg, ack_wait: float) -> None:
             await msg.in_progress()
 
 
-async def _nak_quietly(msg: Msg, delay: float | None = None) -> None:
+async def nak_quietly(msg: Msg, delay: float | None = None) -> None:
     with contextlib.suppress(Exception):
         await msg.nak(delay=delay)
 
@@ -238,7 +243,7 @@ async def _wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
 
 
-def _summarize(error: ValidationError) -> str:
+def summarize_validation_error(error: ValidationError) -> str:
     parts = []
     for item in error.errors()[:3]:
         location = ".".join(str(part) for part in item["loc"]) or "message"

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from openstatus_common.messages.base import BusMessage, UtcDatetime
-from openstatus_common.vocab import CheckOutcome, HttpMethod, Region
+from openstatus_common.vocab import CheckOutcome, Comparator, HttpMethod, Region
 
 MonitorKind = Literal["http", "tcp", "dns"]
 Trigger = Literal["cron", "api"]
@@ -30,9 +30,9 @@ class AssertionSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     kind: Literal["statusCode", "textBody", "header", "record"]
-    comparator: str
-    target: str
-    key: str | None = None  # header name, or DNS record type
+    comparator: Comparator
+    target: str = ""
+    key: str | None = None  # header name, or DNS record type (A, AAAA, CNAME, MX, NS, TXT)
 
 
 class CheckTarget(BaseModel):
@@ -57,6 +57,8 @@ class CheckJob(BusMessage):
     workspace_id: int
     region: Region
     scheduled_at: UtcDatetime
+    # A job still queued after this instant is stale (its next one is due): the probe drops it.
+    expires_at: UtcDatetime
     trigger: Trigger = "cron"
     target: CheckTarget
 
