@@ -51,3 +51,7 @@ class AlreadyExists(DomainError):
 
 class Unavailable(DomainError):
     code = ErrorCode.UNAVAILABLE
+
+
+class FailedPrecondition(DomainError):
+    code = ErrorCode.FAILED_PRECONDITION

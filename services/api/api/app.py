@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.errors import register_error_handlers
+from api.monitors.router import router as monitors_router
 from api.workspaces.router import router as workspaces_router
 from openstatus_common.http import RequestIdMiddleware
 from openstatus_common.service import ServiceContext, health_router
@@ -24,4 +25,5 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     register_error_handlers(app)
     app.include_router(health_router(ctx))
     app.include_router(workspaces_router, prefix="/v1")
+    app.include_router(monitors_router, prefix="/v1")
     return app

@@ -31,12 +31,14 @@ Session = Annotated[AsyncSession, Depends(get_session)]
 
 
 async def get_auth(
-    session: Session,
+    ctx: Annotated[ServiceContext, Depends(get_ctx)],
     key: Annotated[str | None, Header(alias=API_KEY_HEADER, include_in_schema=False)] = None,
 ) -> AuthContext:
+    """Authenticate in a short transaction of its own, so write routes can own theirs."""
     if not key:
         raise Unauthenticated(f"missing API key: send it in the {API_KEY_HEADER} header")
-    return await authenticate(session, key)
+    async with unit_of_work(ctx.sessions) as session:
+        return await authenticate(session, key)
 
 
 Auth = Annotated[AuthContext, Depends(get_auth)]

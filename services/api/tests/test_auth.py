@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
 from openstatus_common.apikeys import generate_key
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.engine import unit_of_work
 from openstatus_common.db.models import ApiKey, Workspace
-from openstatus_common.service import ServiceContext
-from openstatus_common.settings import Settings
-
-
-@pytest.fixture
-async def client(db_engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    ctx = ServiceContext(name="api", settings=Settings())
-    ctx.attach(engine=db_engine)
-    transport = httpx.ASGITransport(app=create_app(ctx))
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-        yield client
 
 
 async def make_key(sessions: async_sessionmaker[AsyncSession], *, slug: str, scopes: list[str]) -> str:

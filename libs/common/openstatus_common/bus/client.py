@@ -9,10 +9,12 @@ import nats
 import structlog
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.api import KeyValueConfig, StorageType
+from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
+from nats.js.kv import KeyValue
 from pydantic import BaseModel
 
-from openstatus_common.bus.streams import STREAMS, StreamSpec
+from openstatus_common.bus.streams import BUCKETS, STREAMS, StreamSpec
 
 log = structlog.get_logger(__name__)
 
@@ -60,7 +62,9 @@ class Bus:
         return cls(nc, nc.jetstream())
 
     async def ensure_streams(self, specs: tuple[StreamSpec, ...] = STREAMS) -> None:
-        """Create the streams, or bring an existing stream's configuration up to date."""
+        """Create the streams and key-value buckets, or bring an existing stream's configuration up to date."""
+        for bucket in BUCKETS:
+            await self.key_value(bucket)
         for spec in specs:
             config = spec.config()
             try:
@@ -73,6 +77,15 @@ class Bus:
                     # Another service created it between our two calls.
                     pass
             await self.js.update_stream(config)
+
+    async def key_value(self, bucket: str) -> KeyValue:
+        """The key-value bucket (one value per key, no history), created on first use."""
+        try:
+            return await self.js.key_value(bucket)
+        except BucketNotFoundError:
+            return await self.js.create_key_value(
+                KeyValueConfig(bucket=bucket, history=1, storage=StorageType.FILE)
+            )
 
     async def publish(
         self,

@@ -50,6 +50,10 @@ STREAMS: tuple[StreamSpec, ...] = (
 )
 
 
+# Key-value buckets: ``monitors`` holds every schedulable monitor (messages.ScheduleEntry) by id.
+BUCKETS: tuple[str, ...] = ("monitors",)
+
+
 def check_job_subject(region: Region) -> str:
     return f"checks.run.{region.value}"
 

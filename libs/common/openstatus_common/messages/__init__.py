@@ -9,14 +9,18 @@ from openstatus_common.messages.checks import (
     check_job_id,
 )
 from openstatus_common.messages.events import Event, EventKind
+from openstatus_common.messages.schedule import MONITORS_BUCKET, ScheduleEntry, monitor_key
 
 __all__ = [
+    "MONITORS_BUCKET",
     "BusMessage",
     "CheckJob",
     "CheckResult",
     "CheckTarget",
     "Event",
     "EventKind",
+    "ScheduleEntry",
     "Timing",
     "check_job_id",
+    "monitor_key",
 ]
