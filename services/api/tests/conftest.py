@@ -6,6 +6,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
 from api.app import create_app
 from openstatus_common.apikeys import generate_key
 from openstatus_common.bus import Bus
@@ -13,8 +16,6 @@ from openstatus_common.db.engine import unit_of_work
 from openstatus_common.db.models import ApiKey, Workspace
 from openstatus_common.service import ServiceContext
 from openstatus_common.settings import Settings
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 MakeKey = Callable[..., Awaitable[str]]
 

@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.app import create_app
 from openstatus_common.apikeys import generate_key
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.engine import unit_of_work

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from openstatus_common.bus import Bus
 from openstatus_common.messages import MONITORS_BUCKET, ScheduleEntry
 

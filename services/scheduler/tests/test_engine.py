@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -73,7 +74,7 @@ def test_cadence_does_not_drift_and_each_region_gets_one_job_per_slot() -> None:
     jobs = run_until(scheduler, clock, clock.ms + 3_600_000, step_ms=333)
     ams = sorted(int(job.scheduled_at.timestamp() * 1000) for job in jobs if job.region is Region.FLY_AMS)
     assert len(ams) == 120
-    assert {b - a for a, b in zip(ams, ams[1:], strict=False)} == {30_000}
+    assert {b - a for a, b in itertools.pairwise(ams)} == {30_000}
     assert all(t % 30_000 == phase_ms(7, 30_000) for t in ams)
     assert len({job.job_id for job in jobs}) == len(jobs) == 240
     first = jobs[0]

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+
 from openstatus_common.bus import Bus
 from openstatus_common.bus.streams import check_job_subject
 from openstatus_common.messages import MONITORS_BUCKET, CheckJob, CheckTarget, ScheduleEntry
