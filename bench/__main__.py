@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-BENCHMARKS = ["bus_throughput"]
+BENCHMARKS = ["bus_throughput", "pipeline"]
 RESULTS = Path(__file__).parent / "results"
 
 

@@ -46,6 +46,8 @@ class ServiceContext:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     started: asyncio.Event = field(default_factory=asyncio.Event)
     crashed: bool = False
+    # Stateless services (probes) never open the database: their readiness is NATS alone.
+    uses_database: bool = True
     _bus: Bus | None = None
     _engine: AsyncEngine | None = None
     _sessions: async_sessionmaker[AsyncSession] | None = None
@@ -79,7 +81,8 @@ class ServiceContext:
     async def readiness(self) -> dict[str, str]:
         """Each dependency's state: "ok" or the reason it is not."""
         checks: dict[str, str] = {}
-        for name, probe in (("nats", self._ping_bus), ("database", self._ping_db)):
+        probes = [("nats", self._ping_bus)] + ([("database", self._ping_db)] if self.uses_database else [])
+        for name, probe in probes:
             try:
                 await asyncio.wait_for(probe(), READY_CHECK_TIMEOUT)
                 checks[name] = "ok"
@@ -171,7 +174,8 @@ async def run_service(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, _request_stop, ctx, sig)
 
-    ctx.attach(engine=create_engine(ctx.settings.database_url))
+    if ctx.uses_database:
+        ctx.attach(engine=create_engine(ctx.settings.database_url))
     app = app_factory(ctx)
     config = uvicorn.Config(
         app,
@@ -210,7 +214,8 @@ async def run_service(
             await asyncio.wait_for(server_task, ctx.settings.shutdown_timeout + 2)
         if ctx._bus is not None:
             await ctx._bus.close()
-        await ctx.engine.dispose()
+        if ctx._engine is not None:
+            await ctx._engine.dispose()
         log.info("service.stopped")
 
 
@@ -239,13 +244,14 @@ def main_for(
     port: Callable[[Settings], int],
     workers: Sequence[Worker] = (),
     app_factory: AppFactory = health_app,
+    uses_database: bool = True,
     **overrides: Any,
 ) -> None:
     """The body of every service's ``main()``: settings, logs, tracing, then ``run_service``."""
     settings = load_settings_or_exit(**overrides)
     configure_logging(settings, service=name)
     configure_tracing(settings, service=name)
-    ctx = ServiceContext(name=name, settings=settings)
+    ctx = ServiceContext(name=name, settings=settings, uses_database=uses_database)
     try:
         import uvloop
 
