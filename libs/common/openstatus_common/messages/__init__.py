@@ -8,7 +8,7 @@ from openstatus_common.messages.checks import (
     Timing,
     check_job_id,
 )
-from openstatus_common.messages.events import Event, EventKind
+from openstatus_common.messages.events import Event, EventKind, MonitorAlert, MonitorRef
 from openstatus_common.messages.schedule import MONITORS_BUCKET, ScheduleEntry, monitor_key
 
 __all__ = [
@@ -19,6 +19,8 @@ __all__ = [
     "CheckTarget",
     "Event",
     "EventKind",
+    "MonitorAlert",
+    "MonitorRef",
     "ScheduleEntry",
     "Timing",
     "check_job_id",
