@@ -68,11 +68,12 @@ def configure_logging(settings: Settings, *, service: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("uvicorn.access", "nats", "aiosqlite", "asyncio"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+    # Their start-up chatter says nothing our own "service.started" line does not.
+    for noisy in ("uvicorn.access", "uvicorn.error", "nats", "aiosqlite", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     structlog.contextvars.bind_contextvars(service=service)
 
 

@@ -31,16 +31,21 @@ class PublishResult:
 class Bus:
     """A NATS connection with its JetStream context. Create with ``await Bus.connect(...)``."""
 
-    def __init__(self, nc: Client, js: JetStreamContext) -> None:
+    def __init__(self, nc: Client, js: JetStreamContext, state: dict[str, bool] | None = None) -> None:
         self.nc = nc
         self.js = js
+        # Shared with the connection callbacks: a disconnect while we close on purpose is no warning.
+        self._state = state if state is not None else {"closing": False}
 
     @classmethod
     async def connect(cls, url: str, *, name: str, connect_timeout: float = 5.0) -> Bus:
         """Connect, reconnecting forever in the background after the first success."""
 
+        state = {"closing": False}
+
         async def on_disconnect() -> None:
-            log.warning("nats.disconnected", client=name)
+            if not state["closing"]:
+                log.warning("nats.disconnected", client=name)
 
         async def on_reconnect() -> None:
             log.info("nats.reconnected", client=name)
@@ -59,7 +64,7 @@ class Bus:
             reconnected_cb=on_reconnect,
             error_cb=on_error,
         )
-        return cls(nc, nc.jetstream())
+        return cls(nc, nc.jetstream(), state)
 
     async def ensure_streams(self, specs: tuple[StreamSpec, ...] = STREAMS) -> None:
         """Create the streams and key-value buckets, or bring an existing stream's configuration up to date."""
@@ -117,6 +122,7 @@ class Bus:
         """Drain: let subscriptions finish what they hold, flush pending publishes, then close."""
         if self.nc.is_closed:
             return
+        self._state["closing"] = True
         try:
             await self.nc.drain()
         except Exception as error:  # a dead connection cannot drain; close it anyway
