@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from openstatus_common.service import main_for
-
 from probe.worker import run_probe
 
 

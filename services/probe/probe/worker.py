@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import structlog
+
 from openstatus_common.bus import Consumer, ConsumerSpec, Delivery, Reject, StreamName
 from openstatus_common.bus.streams import check_job_subject, check_result_subject
 from openstatus_common.messages import CheckJob
 from openstatus_common.service import ServiceContext
 from openstatus_common.settings import Settings
-
-from probe.checks.guard import TargetPolicy
-from probe.checks.runner import execute
+from probe.checks.runner import Checkers, execute
 
 log = structlog.get_logger(__name__)
 
@@ -42,11 +41,10 @@ def consumer_spec(settings: Settings) -> ConsumerSpec:
 
 async def run_probe(ctx: ServiceContext) -> None:
     settings = ctx.settings
-    policy = TargetPolicy(
-        allow_private=settings.allow_private_targets, allow_metadata=settings.allow_metadata_targets
-    )
-    nameservers = [server.strip() for server in settings.dns_nameservers.split(",") if server.strip()]
     counters = ProbeCounters()
+    # One set of checkers (HTTP session, resolvers) per process: each check still opens a fresh
+    # connection, but the client machinery is built once.
+    checkers = Checkers.from_settings(settings)
     bound = log.bind(region=settings.region.value)
 
     async def handle(delivery: Delivery[CheckJob]) -> None:
@@ -57,7 +55,7 @@ async def run_probe(ctx: ServiceContext) -> None:
             counters.stale_dropped += 1
             bound.warning("probe.stale_job_dropped", job_id=job.job_id, dropped=counters.stale_dropped)
             return
-        result = await execute(job, policy=policy, nameservers=nameservers)
+        result = await execute(job, policy=checkers.policy, checkers=checkers)
         await ctx.bus.publish(
             check_result_subject(job.region, job.monitor_id), result, msg_id=result.result_id
         )
@@ -69,4 +67,5 @@ async def run_probe(ctx: ServiceContext) -> None:
     try:
         await consumer.run(ctx.stop)
     finally:
+        await checkers.close()
         bound.info("probe.counters", checked=counters.checked, stale_dropped=counters.stale_dropped)

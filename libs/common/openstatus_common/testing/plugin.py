@@ -171,3 +171,57 @@ async def db_engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def sessions(db_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return session_factory(db_engine)
+
+
+# --- probe targets: local HTTP(S), DNS and TCP servers (see testing/targets.py) ---------------------
+# Imported inside the fixtures so sessions that never use them do not import trustme or dnslib.
+
+
+@pytest.fixture(scope="session")
+def _http_target_server() -> Iterator[Any]:
+    from openstatus_common.testing.targets import HttpTarget
+
+    target = HttpTarget().start()
+    try:
+        yield target
+    finally:
+        target.stop()
+
+
+@pytest.fixture
+def http_target(_http_target_server: Any) -> Any:
+    """The session's HTTP(S) target (``.url``, ``.tls_url``, ``.ca_path``) with its request log cleared."""
+    _http_target_server.reset()
+    return _http_target_server
+
+
+@pytest.fixture(scope="session")
+def dns_target() -> Iterator[Any]:
+    """A DNS server for ``targets.ZONE``; query it at ``.nameserver`` (``127.0.0.1:<port>``)."""
+    from openstatus_common.testing.targets import DnsTarget
+
+    target = DnsTarget().start()
+    try:
+        yield target
+    finally:
+        target.stop()
+
+
+@pytest.fixture
+def tcp_target() -> Iterator[Any]:
+    """A TCP listener that accepts and closes (``.port``, ``.address``, ``.accepted``)."""
+    from openstatus_common.testing.targets import TcpTarget
+
+    target = TcpTarget().start()
+    try:
+        yield target
+    finally:
+        target.stop()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 where connecting is refused."""
+    from openstatus_common.testing.targets import closed_port as pick_closed_port
+
+    return pick_closed_port()
