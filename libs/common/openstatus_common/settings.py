@@ -7,6 +7,7 @@ reads the environment.
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from pathlib import Path
 from typing import Annotated, Literal, NoReturn
@@ -81,6 +82,37 @@ class Settings(BaseSettings):
     allow_metadata_targets: bool = Field(
         default=False, description="Probes may check cloud metadata addresses"
     )
+    dns_nameservers: str = Field(
+        default="",
+        description="Nameservers DNS checks query: IP or IP:port ([v6]:port), comma-separated; empty: system",
+    )
+
+    # --- notifications (the notifier) ---------------------------------------------------------------
+    notify_max_attempts: int = Field(
+        default=5, ge=1, le=100, description="Attempts per alert and channel before it is recorded as failed"
+    )
+    notify_backoff_base: float = Field(
+        default=5.0, gt=0, le=3600, description="Seconds before the first retry; doubled after each failure"
+    )
+    notify_timeout: float = Field(
+        default=10.0, gt=0, le=300, description="Seconds one send may take before it counts as failed"
+    )
+    # Email channels go out through this SMTP server; empty host: email channels fail with a clear error.
+    smtp_host: str = Field(default="", description="SMTP server for email alerts")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port (465: implicit TLS)")
+    smtp_username: str = Field(default="", description="SMTP login; empty: no authentication")
+    smtp_password: str = Field(default="", description="SMTP password")
+    smtp_from: str = Field(
+        default="openstatus <alerts@localhost>", description="From address of email alerts"
+    )
+    smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP connection with STARTTLS")
+    # Providers that need the deployment's own account rather than the channel's: the channel holds only the
+    # recipient (chat id, phone number). Apprise URLs, e.g. twilio://SID:Token@+15550001111.
+    notify_telegram_bot_token: str = Field(default="", description="Telegram bot token for Telegram alerts")
+    notify_sms_url: str = Field(default="", description="Apprise URL of the SMS gateway (recipient appended)")
+    notify_whatsapp_url: str = Field(
+        default="", description="Apprise URL of the WhatsApp sender (recipient appended)"
+    )
 
     # --- bootstrap, logs, tracing -----------------------------------------------------------------
     bootstrap_api_key: str = Field(default="", description="Use this value as the demo workspace's API key")
@@ -128,6 +160,27 @@ class Settings(BaseSettings):
             if not server.strip().startswith(("nats://", "tls://", "ws://", "wss://")):
                 raise ValueError("every server must start with nats://, tls://, ws:// or wss://")
         return value
+
+    @field_validator("dns_nameservers")
+    @classmethod
+    def _check_dns_nameservers(cls, value: str) -> str:
+        servers = [part.strip() for part in value.split(",") if part.strip()]
+        for server in servers:
+            host, port = server, None  # "IP", "IPv4:port", "[IPv6]" or "[IPv6]:port"
+            if server.startswith("["):
+                host, _, rest = server[1:].partition("]")
+                if rest and not rest.startswith(":"):
+                    raise ValueError(f"{server!r} is not [IPv6]:port")
+                port = rest[1:] if rest else None
+            elif server.count(":") == 1:
+                host, port = server.split(":")
+            try:
+                ipaddress.ip_address(host)
+            except ValueError:
+                raise ValueError(f"{server!r} is not an IP address (with an optional :port)") from None
+            if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
+                raise ValueError(f"{server!r} has an invalid port")
+        return ",".join(servers)
 
     @model_validator(mode="after")
     def _embedded_defaults(self) -> Settings:
