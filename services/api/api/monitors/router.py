@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, status
@@ -12,8 +13,10 @@ from api.monitors import runs
 from api.monitors import service as monitors
 from api.monitors.schedule import publish_schedule
 from api.monitors.schemas import INPUT_MODELS, DNSMonitorIn, HTTPMonitorIn, MonitorBase, TCPMonitorIn
+from openstatus_common.db.base import utcnow
 from openstatus_common.db.engine import unit_of_work
 from openstatus_common.errors import InvalidArgument
+from openstatus_common.results import queries as results
 from openstatus_common.service import ServiceContext
 
 router = APIRouter(prefix="/monitor", tags=["monitor"])
@@ -95,6 +98,106 @@ async def delete_monitor(ctx: Ctx, auth: Auth, monitor_id: int) -> dict[str, boo
         monitor = await monitors.delete_monitor(session, auth, monitor_id)
     await publish_schedule(ctx.bus, monitor)
     return {"success": True}
+
+
+@router.get("/{monitor_id}/status", summary="The latest outcome in each region")
+async def monitor_status(session: Session, auth: Auth, monitor_id: int) -> dict[str, Any]:
+    monitor = await monitors.get_monitor(session, auth, monitor_id)
+    latest = await results.latest_status(session, monitor_id=monitor.id)
+    return {
+        "id": str(monitor.id),
+        "status": monitor.status,
+        "regions": [
+            {
+                "region": item.region,
+                "status": OUTCOME_TO_STATUS[item.outcome],
+                "outcome": item.outcome,
+                "checkedAt": item.scheduled_at.isoformat(),
+                "latency": item.latency_ms,
+                "statusCode": item.status_code,
+                "error": item.error,
+            }
+            for item in latest
+        ],
+    }
+
+
+# A region's last check outcome in the monitor-status vocabulary of the RPC API (MonitorStatus).
+OUTCOME_TO_STATUS = {"success": "active", "degraded": "degraded", "error": "error"}
+
+
+@router.get("/{monitor_id}/results", summary="Recorded check results, newest first")
+async def monitor_results(
+    session: Session,
+    auth: Auth,
+    monitor_id: int,
+    region: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    monitor = await monitors.get_monitor(session, auth, monitor_id)
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidArgument(f"{name}: must carry a timezone (e.g. 2026-01-01T00:00:00Z)", field=name)
+    rows, total = await results.list_results(
+        session, monitor_id=monitor.id, region=region, since=since, until=until, limit=limit, offset=offset
+    )
+    return {
+        "items": [
+            {
+                "id": row.id,
+                "region": row.region,
+                "trigger": row.trigger,
+                "scheduledAt": row.scheduled_at.isoformat(),
+                "outcome": row.outcome,
+                "latency": row.latency_ms,
+                "statusCode": row.status_code,
+                "error": row.error,
+                "attempts": row.attempts,
+                "timing": row.timing,
+                "headers": row.response_headers,
+                "records": row.dns_records,
+                "certificateExpiresAt": row.certificate_expires_at.isoformat()
+                if row.certificate_expires_at
+                else None,
+            }
+            for row in rows
+        ],
+        "totalSize": total,
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+@router.get("/{monitor_id}/summary", summary="Counts and latency percentiles over 1, 7 or 14 days")
+async def monitor_summary(
+    session: Session,
+    auth: Auth,
+    monitor_id: int,
+    range: Annotated[str, Query(pattern="^(1d|7d|14d)$")] = "1d",
+    region: Annotated[list[str] | None, Query()] = None,
+) -> dict[str, Any]:
+    monitor = await monitors.get_monitor(session, auth, monitor_id)
+    since, until = results.summary_window(range, now=utcnow())
+    summary = await results.monitor_summary(
+        session, monitor_id=monitor.id, since=since, until=until, regions=region
+    )
+    return {
+        "id": str(monitor.id),
+        "timeRange": range,
+        "regions": region or [],
+        "totalSuccessful": summary.total_successful,
+        "totalDegraded": summary.total_degraded,
+        "totalFailed": summary.total_failed,
+        "p50": summary.p50,
+        "p75": summary.p75,
+        "p90": summary.p90,
+        "p95": summary.p95,
+        "p99": summary.p99,
+        "lastPingAt": summary.last_ping_at.isoformat() if summary.last_ping_at else None,
+    }
 
 
 @router.post("/{monitor_id}/run", summary="Run the monitor now in all its regions and wait for the results")

@@ -151,6 +151,11 @@ class MonitorBase(Strict):
     active: bool = False
     public: bool = False
     openTelemetry: OpenTelemetryConfig | None = None
+    # Incident rules; None means the engine's default. quorum: regions in error that make an outage (default
+    # half of them, rounded up); thresholds: consecutive checks before a region fails, or recovers (default 1).
+    quorum: Annotated[Int64, Field(ge=1, le=28)] | None = None
+    failureThreshold: Annotated[Int64, Field(ge=1, le=100)] | None = None
+    successThreshold: Annotated[Int64, Field(ge=1, le=100)] | None = None
 
     @field_validator("name")
     @classmethod

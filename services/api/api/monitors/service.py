@@ -56,6 +56,9 @@ def _apply(monitor: Monitor, data: MonitorBase, served: tuple[Region, ...]) -> N
     monitor.active = data.active
     monitor.public = data.public
     monitor.open_telemetry = data.openTelemetry.model_dump() if data.openTelemetry else None
+    monitor.quorum = data.quorum
+    monitor.failure_threshold = data.failureThreshold
+    monitor.success_threshold = data.successThreshold
     assertions: dict[str, list[dict[str, Any]]] = {}
     if isinstance(data, HTTPMonitorIn):
         monitor.url = data.url
@@ -185,6 +188,9 @@ def to_input(monitor: Monitor) -> dict[str, Any]:
         "active": monitor.active,
         "public": monitor.public,
         "openTelemetry": monitor.open_telemetry,
+        "quorum": monitor.quorum,
+        "failureThreshold": monitor.failure_threshold,
+        "successThreshold": monitor.success_threshold,
     }
     assertions = monitor.assertions or {}
     if monitor.kind == "http":

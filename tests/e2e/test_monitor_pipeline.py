@@ -1,0 +1,163 @@
+"""The core loop with every service as a real process: API -> scheduler -> probes -> recorder -> API."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from openstatus_common.local.bootstrap import ensure_demo_workspace
+from openstatus_common.local.natsd import free_port
+from openstatus_common.testing.processes import ServiceProcess, http_status, wait_for
+from scheduler.slots import phase_ms, slot_after
+
+REGIONS = ["ams", "iad", "syd"]
+
+
+@dataclass
+class Stack:
+    api: str
+    key: str
+    processes: list[ServiceProcess]
+
+    def headers(self) -> dict[str, str]:
+        return {"x-openstatus-key": self.key}
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.module}\n{p.output()[-1500:]}" for p in self.processes)
+
+
+@pytest.fixture
+async def stack(db_url: str, nats_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
+    demo = await ensure_demo_workspace(db_url, key_file=tmp_path / "key")
+    base = {
+        "OPENSTATUS_NATS_URL": nats_url,
+        "OPENSTATUS_DATABASE_URL": db_url,
+        "OPENSTATUS_REGIONS": ",".join(REGIONS),
+    }
+    api_port = free_port()
+    plan: list[tuple[str, dict[str, str], int]] = [
+        ("api", {"OPENSTATUS_API_PORT": str(api_port)}, api_port),
+    ]
+    for module, variable in (
+        ("scheduler", "OPENSTATUS_SCHEDULER_PORT"),
+        ("incident_engine", "OPENSTATUS_INCIDENT_ENGINE_PORT"),
+    ):
+        port = free_port()
+        plan.append((module, {variable: str(port)}, port))
+    for region in REGIONS:
+        port = free_port()
+        plan.append(("probe", {"OPENSTATUS_REGION": region, "OPENSTATUS_PROBE_PORT": str(port)}, port))
+    processes = []
+    for index, (module, env, _port) in enumerate(plan):
+        processes.append(ServiceProcess(module, {**base, **env}, tmp_path / f"{index}-{module}.log"))
+    stack = Stack(api=f"http://127.0.0.1:{api_port}", key=demo.api_key, processes=processes)
+    try:
+        for _module, _env, port in plan:
+
+            async def ready(port: int = port) -> bool:
+                return await http_status(f"http://127.0.0.1:{port}/readyz") == 200
+
+            await wait_for(ready, timeout=30)
+        yield stack
+    finally:
+        for process in processes:
+            process.signal()
+        for process in processes:
+            try:
+                await process.wait(timeout=20)
+            finally:
+                process.stop()
+
+
+async def create_monitor(client: httpx.AsyncClient, stack: Stack, **fields: Any) -> dict[str, Any]:
+    body = {"name": "target", "periodicity": "30s", "active": True, "regions": REGIONS, **fields}
+    response = await client.post(f"{stack.api}/v1/monitor/http", json=body, headers=stack.headers())
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def test_a_new_monitor_is_checked_in_every_region_and_recorded(stack: Stack, http_target: Any) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        monitor = await create_monitor(client, stack, url=f"{http_target.url}/status/200")
+
+        async def every_region_reported() -> bool:
+            response = await client.get(
+                f"{stack.api}/v1/monitor/{monitor['id']}/status", headers=stack.headers()
+            )
+            regions = {item["region"]: item for item in response.json().get("regions", [])}
+            return set(regions) == set(REGIONS) and all(
+                item["status"] == "active" for item in regions.values()
+            )
+
+        try:
+            await wait_for(every_region_reported, timeout=20, interval=0.2)
+        except AssertionError:
+            raise AssertionError(stack.logs()) from None
+
+        assert http_target.count("/status/200") == 3
+        results = (
+            await client.get(f"{stack.api}/v1/monitor/{monitor['id']}/results", headers=stack.headers())
+        ).json()
+        assert results["totalSize"] == 3
+        assert {item["region"] for item in results["items"]} == set(REGIONS)
+        assert all(item["statusCode"] == 200 for item in results["items"])
+
+        summary = (
+            await client.get(
+                f"{stack.api}/v1/monitor/{monitor['id']}/summary?range=1d", headers=stack.headers()
+            )
+        ).json()
+        assert summary["totalSuccessful"] == 3
+        assert summary["totalFailed"] == 0
+        assert summary["p50"] is not None and summary["lastPingAt"]
+
+
+async def test_run_returns_every_regions_result(stack: Stack, http_target: Any) -> None:
+    async with httpx.AsyncClient(timeout=30) as client:
+        monitor = await create_monitor(
+            client,
+            stack,
+            active=False,
+            url=f"{http_target.url}/status/503",
+            statusCodeAssertions=[{"comparator": "eq", "target": 200}],
+        )
+        started = time.monotonic()
+        response = await client.post(f"{stack.api}/v1/monitor/{monitor['id']}/run", headers=stack.headers())
+        assert response.status_code == 200, response.text
+        assert time.monotonic() - started < 10
+        results = {item["region"]: item for item in response.json()["results"]}
+        assert set(results) == set(REGIONS)
+        for item in results.values():
+            assert item["outcome"] == "error"
+            assert item["statusCode"] == 503
+            assert "503" in item["error"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_pausing_stops_the_next_checks(stack: Stack, http_target: Any) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        monitor = await create_monitor(client, stack, url=f"{http_target.url}/status/204")
+
+        async def first_checks() -> bool:
+            return http_target.count("/status/204") == 3
+
+        await wait_for(first_checks, timeout=20)
+        paused = await client.patch(
+            f"{stack.api}/v1/monitor/{monitor['id']}", json={"active": False}, headers=stack.headers()
+        )
+        assert paused.status_code == 200
+        paused_at_ms = time.time() * 1000
+        next_slot = slot_after(int(paused_at_ms) + 1000, 30_000, phase_ms(int(monitor["id"]), 30_000))
+
+        async def past_next_slot() -> bool:
+            return time.time() * 1000 > next_slot + 2000
+
+        await wait_for(past_next_slot, timeout=35, interval=0.5)
+        assert http_target.count("/status/204") == 3
+        assert await http_status(f"{stack.api}/healthz") == 200
