@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-BENCHMARKS = ["bus_throughput", "pipeline", "probe_http"]
+BENCHMARKS = ["bus_throughput", "probe_http", "recorder", "detection", "pipeline"]
 RESULTS = Path(__file__).parent / "results"
 
 

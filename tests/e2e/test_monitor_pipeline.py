@@ -101,10 +101,18 @@ async def test_a_new_monitor_is_checked_in_every_region_and_recorded(stack: Stac
             raise AssertionError(stack.logs()) from None
 
         assert http_target.count("/status/200") == 3
+
+        async def recorded() -> bool:
+            response = await client.get(
+                f"{stack.api}/v1/monitor/{monitor['id']}/results", headers=stack.headers()
+            )
+            return bool(response.json()["totalSize"] == 3)
+
+        # The recorder and the incident engine consume results independently: wait for the recorder too.
+        await wait_for(recorded, timeout=10, interval=0.2)
         results = (
             await client.get(f"{stack.api}/v1/monitor/{monitor['id']}/results", headers=stack.headers())
         ).json()
-        assert results["totalSize"] == 3
         assert {item["region"] for item in results["items"]} == set(REGIONS)
         assert all(item["statusCode"] == 200 for item in results["items"])
 

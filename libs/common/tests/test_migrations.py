@@ -44,6 +44,8 @@ EXPECTED_TABLES = {
     "maintenance_components",
     "page_subscribers",
     "audit_log",
+    "monitor_region_states",
+    "event_outbox",
 }
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.errors import register_error_handlers
+from api.incidents.router import router as incidents_router
 from api.monitors.router import router as monitors_router
+from api.notifications.router import router as notifications_router
 from api.workspaces.router import router as workspaces_router
 from openstatus_common.http import RequestIdMiddleware
 from openstatus_common.service import ServiceContext, health_router
@@ -26,4 +28,6 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(health_router(ctx))
     app.include_router(workspaces_router, prefix="/v1")
     app.include_router(monitors_router, prefix="/v1")
+    app.include_router(incidents_router, prefix="/v1")
+    app.include_router(notifications_router, prefix="/v1")
     return app

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query, status
 from pydantic import ValidationError
 
 from api.deps import Auth, Session, get_ctx
+from api.incidents.service import monitor_region_states
 from api.monitors import runs
 from api.monitors import service as monitors
 from api.monitors.schedule import publish_schedule
@@ -100,30 +101,35 @@ async def delete_monitor(ctx: Ctx, auth: Auth, monitor_id: int) -> dict[str, boo
     return {"success": True}
 
 
-@router.get("/{monitor_id}/status", summary="The latest outcome in each region")
+@router.get("/{monitor_id}/status", summary="The monitor's status and each region's latest check")
 async def monitor_status(session: Session, auth: Auth, monitor_id: int) -> dict[str, Any]:
+    """Each configured region as the incident engine judged it (scheduled checks, thresholds applied), so a
+    region failing below the quorum shows as error while the monitor stays active. A region the engine has
+    not judged yet falls back to its latest recorded result (which includes on-demand runs)."""
     monitor = await monitors.get_monitor(session, auth, monitor_id)
-    latest = await results.latest_status(session, monitor_id=monitor.id)
-    return {
-        "id": str(monitor.id),
-        "status": monitor.status,
-        "regions": [
-            {
-                "region": item.region,
-                "status": OUTCOME_TO_STATUS[item.outcome],
-                "outcome": item.outcome,
-                "checkedAt": item.scheduled_at.isoformat(),
-                "latency": item.latency_ms,
-                "statusCode": item.status_code,
-                "error": item.error,
-            }
-            for item in latest
-        ],
-    }
+    states = await monitor_region_states(session, monitor.id)
+    latest = {item.region: item for item in await results.latest_status(session, monitor_id=monitor.id)}
+    regions = []
+    for state in states:
+        item = state.model_dump(mode="json")
+        recorded = latest.get(state.region)
+        if state.status == "unknown" and recorded is not None:
+            item.update(
+                status=recorded.outcome,
+                lastOutcome=recorded.outcome,
+                lastCheckedAt=recorded.scheduled_at.isoformat(),
+                error=recorded.error,
+                statusCode=recorded.status_code,
+                latency=recorded.latency_ms,
+            )
+        item["verdict"] = item["status"]
+        item["status"] = VERDICT_TO_STATUS[item["verdict"]]
+        regions.append(item)
+    return {"id": str(monitor.id), "status": monitor.status, "regions": regions}
 
 
-# A region's last check outcome in the monitor-status vocabulary of the RPC API (MonitorStatus).
-OUTCOME_TO_STATUS = {"success": "active", "degraded": "degraded", "error": "error"}
+# A region's verdict in the monitor-status vocabulary of the RPC API (MonitorStatus).
+VERDICT_TO_STATUS = {"success": "active", "degraded": "degraded", "error": "error", "unknown": "unknown"}
 
 
 @router.get("/{monitor_id}/results", summary="Recorded check results, newest first")

@@ -8,9 +8,11 @@ from openstatus_common.db.models.api_key import ApiKey
 from openstatus_common.db.models.audit_log import AuditLog
 from openstatus_common.db.models.check_result import CheckResult
 from openstatus_common.db.models.check_rollup import CheckRollup
+from openstatus_common.db.models.event_outbox import EventOutbox
 from openstatus_common.db.models.incident import OPEN_INCIDENT_INDEX, Incident
 from openstatus_common.db.models.maintenance import Maintenance, maintenance_components
 from openstatus_common.db.models.monitor import Monitor
+from openstatus_common.db.models.monitor_region_state import MonitorRegionState
 from openstatus_common.db.models.notification_channel import NotificationChannel, monitor_notifications
 from openstatus_common.db.models.notification_delivery import NotificationDelivery
 from openstatus_common.db.models.page_component import PageComponent, PageComponentGroup
@@ -30,9 +32,11 @@ __all__ = [
     "Base",
     "CheckResult",
     "CheckRollup",
+    "EventOutbox",
     "Incident",
     "Maintenance",
     "Monitor",
+    "MonitorRegionState",
     "NotificationChannel",
     "NotificationDelivery",
     "PageComponent",

@@ -41,3 +41,6 @@ class CheckResult(CreatedAt, Base):
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     trigger: Mapped[str] = mapped_column(String(8), default="cron", server_default="cron")
+    # What the check saw beyond the columns above, shown by the results API:
+    # {"finished_at": iso, "response_headers": {...}, "dns_records": {...}, "certificate_expires_at": iso}
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONType)

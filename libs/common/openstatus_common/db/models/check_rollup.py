@@ -1,13 +1,15 @@
 """``check_rollups``: hourly and daily counts and latency histograms per monitor and region.
 
 Histogram buckets add up across rows, so percentiles over any range come from summing rows, never raw results.
+Each row also keeps the newest result of its bucket (``last_*``): the newest daily row of a region is that
+region's latest status, and the newest hourly row in a range gives its last ping, with no raw rows read.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openstatus_common.db.base import Base, JSONType, UTCDateTime
@@ -25,5 +27,13 @@ class CheckRollup(Base):
     degraded_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     error_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     latency_sum_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    # Counts per latency bucket; the bucket bounds are fixed in code.
-    latency_histogram: Mapped[list[int]] = mapped_column(JSONType, default=list, server_default=text("'[]'"))
+    # Sparse counts per latency bucket, {str(bucket index): count}; the buckets are fixed in rules.latency.
+    latency_histogram: Mapped[dict[str, int]] = mapped_column(
+        JSONType, default=dict, server_default=text("'{}'")
+    )
+    # The newest result counted in this bucket (by scheduled_at).
+    last_scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_outcome: Mapped[str | None] = mapped_column(String(16))
+    last_latency_ms: Mapped[int | None] = mapped_column(Integer)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
