@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import os
 import platform
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-BENCHMARKS = ["bus_throughput", "probe_http", "recorder", "detection", "pipeline"]
+BENCHMARKS = ["bus_throughput", "probe_http", "recorder", "detection", "alerting", "pipeline"]
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -28,15 +29,15 @@ def main() -> None:
             "machine": {"python": platform.python_version(), "cpus": _cpus()},
             "figures": figures,
         }
-        path = RESULTS / f"{name}.json"
+        # BENCH_TAG keeps the results of one benchmark run with different settings apart.
+        tag = os.environ.get("BENCH_TAG", "")
+        path = RESULTS / f"{name}{'-' + tag if tag else ''}.json"
         path.write_text(json.dumps(result, indent=2) + "\n")
         print(json.dumps(figures, indent=2), flush=True)
         print(f"wrote {path}", flush=True)
 
 
 def _cpus() -> int:
-    import os
-
     return len(os.sched_getaffinity(0))
 
 

@@ -9,12 +9,19 @@ import asyncio
 import sys
 
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+DOWN = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\ndown"
+# ``POST /__down`` makes every other request fail with 500 until ``POST /__up``: an outage on demand.
+state = {"down": False}
 
 
 async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     try:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(RESPONSE)
+        head = await reader.readuntil(b"\r\n\r\n")
+        if head.startswith(b"POST /__down "):
+            state["down"] = True
+        elif head.startswith(b"POST /__up "):
+            state["down"] = False
+        writer.write(DOWN if state["down"] and not head.startswith(b"POST /__") else RESPONSE)
         await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
         pass

@@ -30,8 +30,7 @@ from openstatus_common.messages import Event, EventKind, MonitorAlert, MonitorRe
 from openstatus_common.notify import parse_provider, validate_config
 from openstatus_common.service import ServiceContext
 from openstatus_common.settings import Settings
-
-from .receivers import HttpReceiver, SmtpReceiver
+from openstatus_common.testing.receivers import HttpReceiver, SmtpReceiver
 
 KINDS = {
     "error": EventKind.MONITOR_ERROR,

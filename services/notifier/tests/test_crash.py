@@ -21,9 +21,9 @@ from openstatus_common.bus import Bus
 from openstatus_common.db.base import utcnow
 from openstatus_common.local.natsd import free_port
 from openstatus_common.testing.processes import ServiceProcess, http_status, wait_for
+from openstatus_common.testing.receivers import HttpReceiver
 
 from .conftest import alert_event, deliveries, make_channel, make_monitor, publish
-from .receivers import HttpReceiver
 
 
 def _status(body: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ from openstatus_common.db.base import utcnow
 from openstatus_common.local.natsd import free_port
 from openstatus_common.messages import Event, MonitorAlert
 from openstatus_common.testing.processes import wait_for
+from openstatus_common.testing.receivers import HttpReceiver, SmtpReceiver
 
 from .conftest import (
     StartNotifier,
@@ -24,7 +25,6 @@ from .conftest import (
     make_monitor,
     publish,
 )
-from .receivers import HttpReceiver, SmtpReceiver
 
 Sessions = async_sessionmaker[AsyncSession]
 

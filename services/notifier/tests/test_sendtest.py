@@ -27,9 +27,9 @@ from openstatus_common.notify import (
 )
 from openstatus_common.settings import Settings
 from openstatus_common.testing.processes import wait_for
+from openstatus_common.testing.receivers import HttpReceiver, SmtpReceiver
 
 from .conftest import StartNotifier
-from .receivers import HttpReceiver, SmtpReceiver
 
 
 @pytest.fixture

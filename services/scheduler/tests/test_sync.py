@@ -67,8 +67,11 @@ async def test_bucket_changes_reach_the_scheduler_within_a_second(bus: Bus) -> N
 
 
 async def test_two_replicas_publish_each_job_once(bus: Bus) -> None:
+    job_ids: list[str] = []
+
     async def publish(job: CheckJob) -> None:
         await bus.publish(check_job_subject(job.region), job, msg_id=job.job_id)
+        job_ids.append(job.job_id)
 
     replicas = [Scheduler(publish=publish), Scheduler(publish=publish)]
     stop = asyncio.Event()
@@ -78,10 +81,12 @@ async def test_two_replicas_publish_each_job_once(bus: Bus) -> None:
     runs = [asyncio.create_task(replica.run(stop)) for replica in replicas]
 
     async def all_published() -> bool:
-        return all(replica.counters.published == 100 for replica in replicas)
+        # At least the immediate checks; a monitor's regular slot may also fall inside the test.
+        return all(replica.counters.published >= 100 for replica in replicas)
 
     await wait_for(all_published, timeout=10)
     stop.set()
     await asyncio.gather(*runs)
     info = await bus.js.stream_info("CHECKS")
-    assert info.state.messages == 100  # 50 monitors x 2 regions, not 200
+    assert len(job_ids) >= 200  # both replicas published everything...
+    assert info.state.messages == len(set(job_ids))  # ...and the stream holds each job once

@@ -100,6 +100,7 @@ class HttpTarget:
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str]] = []
+        self.switches: dict[str, int] = {}
         self.url = ""
         self.tls_url = ""
         self.ca_path = Path()
@@ -147,6 +148,11 @@ class HttpTarget:
 
     def reset(self) -> None:
         self.requests.clear()
+        self.switches.clear()
+
+    def set_switch(self, name: str, status: int) -> None:
+        """``/switch/<name>`` answers ``status`` from now on (200 until set)."""
+        self.switches[name] = status
 
     def count(self, path: str) -> int:
         """Requests received whose path (without the query) is ``path``."""
@@ -183,6 +189,9 @@ class HttpTarget:
         query = parse_qsl(parts.query, keep_blank_values=True)
         segments = path.strip("/").split("/", 1)
         head, arg = segments[0], (segments[1] if len(segments) > 1 else "")
+        if head == "switch" and arg:
+            # A status the test flips at will (``set_switch``): a target that goes down and comes back.
+            return _response(self.switches.get(arg, 200), f"switch {arg}".encode(), method=method)
         if head == "status" and arg.isdigit():
             return _response(int(arg), f"status {arg}".encode(), method=method)
         if head == "slow" and arg.isdigit():
