@@ -28,7 +28,7 @@ from sqlalchemy import func, insert, select
 
 from openstatus_common.db.engine import create_engine, session_factory, unit_of_work
 from openstatus_common.db.migrate import upgrade
-from openstatus_common.db.models import Monitor, MonitorRegionState
+from openstatus_common.db.models import Monitor, MonitorRegionState, monitor_notifications
 from openstatus_common.local.bootstrap import ensure_demo_workspace
 from openstatus_common.local.natsd import NatsServer, free_port
 from openstatus_common.testing.postgres import PostgresCluster
@@ -169,11 +169,22 @@ async def run() -> dict[str, Any]:
                     "name": "bench",
                     "provider": "webhook",
                     "data": {"endpoint": f"{receiver.url}/hook"},
-                    "monitorIds": ids,
                 },
                 headers={"x-openstatus-key": demo.api_key},
             )
-            channel.raise_for_status()
+            if channel.status_code != 201:
+                raise RuntimeError(f"creating the channel failed: {channel.text}")
+            # The API links at most 500 monitors per request; link them all directly.
+            engine = create_engine(database_url)
+            try:
+                async with unit_of_work(session_factory(engine)) as session:
+                    channel_id = int(channel.json()["id"])
+                    await session.execute(
+                        insert(monitor_notifications),
+                        [{"monitor_id": i, "channel_id": channel_id} for i in ids],
+                    )
+            finally:
+                await engine.dispose()
 
             async def all_healthy() -> bool:
                 return await _healthy_regions(database_url) >= monitors * len(REGIONS)
