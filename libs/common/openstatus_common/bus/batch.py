@@ -26,7 +26,6 @@ import structlog
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 
 from openstatus_common.bus.client import MSG_ID_HEADER, Bus
@@ -37,6 +36,7 @@ from openstatus_common.bus.consumer import (
     Reject,
     _wait_or_stop,
     deadletter,
+    declare_consumer,
     nak_quietly,
     summarize_validation_error,
 )
@@ -77,18 +77,8 @@ class BatchConsumer(Generic[M]):
             raise ValueError("max_wait must be >= 0")
 
     async def declare(self) -> None:
-        config = ConsumerConfig(
-            durable_name=self.spec.durable,
-            filter_subject=self.spec.filter_subject,
-            ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
-            ack_wait=self.spec.ack_wait,
-            # One more than ours so the final delivery reaches us and we dead-letter it ourselves.
-            max_deliver=self.spec.max_deliveries + 1,
-            # Room for a batch in hand and the next one being fetched, per replica.
-            max_ack_pending=max(1000, self.batch_size * 4),
-        )
-        await self.bus.js.add_consumer(self.spec.stream, config)
+        # Room for a batch in hand and the next one being fetched, per replica.
+        await declare_consumer(self.bus, self.spec, in_hand=self.batch_size)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Fetch and handle batches until ``stop`` is set, then finish the batch in hand within the bound."""

@@ -80,17 +80,7 @@ class Consumer(Generic[M]):
     _inflight: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     async def declare(self) -> None:
-        config = ConsumerConfig(
-            durable_name=self.spec.durable,
-            filter_subject=self.spec.filter_subject,
-            ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
-            ack_wait=self.spec.ack_wait,
-            # One more than ours so the final delivery reaches us and we dead-letter it ourselves.
-            max_deliver=self.spec.max_deliveries + 1,
-            max_ack_pending=max(1000, self.spec.concurrency * 4),
-        )
-        await self.bus.js.add_consumer(self.spec.stream, config)
+        await declare_consumer(self.bus, self.spec, in_hand=self.spec.concurrency)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Pull and handle messages until ``stop`` is set, then finish in-flight work within the bound."""
@@ -201,6 +191,21 @@ class Consumer(Generic[M]):
     ) -> None:
         await deadletter(self.bus, msg, reason, consumer=self.spec.durable)
         bound_log.error("consumer.deadlettered", reason=reason)
+
+
+async def declare_consumer(bus: Bus, spec: ConsumerSpec, *, in_hand: int) -> None:
+    """Create or update the durable pull consumer; ``in_hand`` is how many messages one replica holds."""
+    config = ConsumerConfig(
+        durable_name=spec.durable,
+        filter_subject=spec.filter_subject,
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_wait=spec.ack_wait,
+        # One more than ours so the final delivery reaches us and we dead-letter it ourselves.
+        max_deliver=spec.max_deliveries + 1,
+        max_ack_pending=max(1000, in_hand * 4),
+    )
+    await bus.js.add_consumer(spec.stream, config)
 
 
 async def deadletter(bus: Bus, msg: Msg, reason: str, *, consumer: str) -> None:
