@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-BENCHMARKS = ["bus_throughput", "probe_http", "recorder", "detection", "alerting", "pipeline"]
+BENCHMARKS = ["bus_throughput", "probe_http", "probe_bus", "recorder", "detection", "alerting", "pipeline"]
 RESULTS = Path(__file__).parent / "results"
 
 
