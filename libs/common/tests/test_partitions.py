@@ -184,7 +184,7 @@ async def test_ensure_daily_partitions_moves_rows_out_of_the_default_partition(p
         await engine.dispose()
     assert created == [partition_name(later - timedelta(days=1)), partition_name(later)]
     assert placed == {"early": partition_name(later), "other-day": partition_name(later - timedelta(days=1))}
-    assert len(indexes) == 2  # the primary key and (monitor_id, scheduled_at)
+    assert len(indexes) == 3  # the primary key, (monitor_id, scheduled_at) and (scheduled_at)
 
 
 # --- retention on both backends -------------------------------------------------------------------------

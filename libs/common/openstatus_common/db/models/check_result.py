@@ -21,6 +21,8 @@ class CheckResult(CreatedAt, Base):
     __tablename__ = "check_results"
     __table_args__ = (
         Index(None, "monitor_id", "scheduled_at"),
+        # Retention (db.partitions) deletes by time alone on SQLite.
+        Index(None, "scheduled_at"),
         CheckConstraint("outcome IN ('success', 'degraded', 'error')", name="outcome"),
         CheckConstraint(""""trigger" IN ('cron', 'api')""", name="trigger"),
     )
