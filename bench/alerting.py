@@ -12,7 +12,6 @@ Environment: BENCH_ALERT_MONITORS (1000; use 20 for the light-load detection fig
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import shutil
 import signal
@@ -26,6 +25,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, insert, select
 
+from bench._common import percentile, wait_ready
 from openstatus_common.db.engine import create_engine, session_factory, unit_of_work
 from openstatus_common.db.migrate import upgrade
 from openstatus_common.db.models import Monitor, MonitorRegionState, monitor_notifications
@@ -36,27 +36,6 @@ from openstatus_common.testing.receivers import HttpReceiver
 
 REGIONS = ["ams", "iad", "syd"]
 PERIOD_S = 30
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
-
-
-async def _ready(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(timeout=2) as client:
-        while True:
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"service on port {port} not ready")
-            await asyncio.sleep(0.2)
 
 
 async def _healthy_regions(database_url: str) -> int:
@@ -161,7 +140,7 @@ async def run() -> dict[str, Any]:
                 )
             )
         for _module, _extra, port in plan:
-            await _ready(port)
+            await wait_ready([port])
         async with httpx.AsyncClient(timeout=60) as client:
             channel = await client.post(
                 f"http://127.0.0.1:{api_port}/v1/notification",
@@ -241,8 +220,8 @@ async def run() -> dict[str, Any]:
             "recovered_total": len(recoveries),
             "duplicates": duplicates,
             "detection_s": {
-                "p50": round(_percentile(detection, 50) or 0, 2),
-                "p95": round(_percentile(detection, 95) or 0, 2),
+                "p50": round(percentile(detection, 50), 2),
+                "p95": round(percentile(detection, 95), 2),
                 "max": round(max(detection), 2) if detection else None,
             },
             "last_alert_after_s": round(max(detection), 2) if detection else None,

@@ -11,21 +11,19 @@ BENCH_PROBE_CONCURRENCY (256).
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import insert, select
 
+from bench._common import cpu_seconds, percentile, wait_ready
 from openstatus_common.db.engine import create_engine, session_factory, unit_of_work
 from openstatus_common.db.migrate import upgrade
 from openstatus_common.db.models import CheckResult, Monitor, Workspace
@@ -39,37 +37,6 @@ PERIOD_S = 60
 
 def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
-
-
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
-
-
-def _percentile(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
-        return 0.0
-    rank = max(0, min(len(sorted_values) - 1, math.ceil(q / 100 * len(sorted_values)) - 1))
-    return sorted_values[rank]
-
-
-async def _wait_ready(ports: list[int], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(timeout=2) as client:
-        for port in ports:
-            while True:
-                try:
-                    if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"service on port {port} not ready")
-                await asyncio.sleep(0.2)
 
 
 async def _seed(database_url: str, monitors: int, target_url: str) -> None:
@@ -182,15 +149,15 @@ async def run() -> dict[str, Any]:
         start("incident-engine", "incident_engine")
         for region in REGIONS:
             start(f"probe-{region}", "probe", OPENSTATUS_REGION=region)
-        await _wait_ready(ports)
+        await wait_ready(ports)
         start("scheduler", "scheduler")
-        await _wait_ready(ports[-1:])
+        await wait_ready(ports[-1:])
         # Measure whole slots only: from one period after start (the scheduler is warm) to the end.
         started = datetime.now(UTC)
-        cpu_before = {name: _cpu_seconds(p.pid) for name, p in processes.items()}
+        cpu_before = {name: cpu_seconds(p.pid) for name, p in processes.items()}
         await asyncio.sleep(seconds)
         ended = datetime.now(UTC)
-        cpu_after = {name: _cpu_seconds(p.pid) for name, p in processes.items()}
+        cpu_after = {name: cpu_seconds(p.pid) for name, p in processes.items()}
         processes["scheduler"].send_signal(signal.SIGTERM)
         await asyncio.sleep(15)  # let in-flight checks and recordings finish
         window = (started + timedelta(seconds=PERIOD_S), ended - timedelta(seconds=5))
@@ -213,9 +180,9 @@ async def run() -> dict[str, Any]:
             "recorded_per_second": round(recorded / measured_seconds, 1) if measured_seconds > 0 else 0,
             "stale_jobs_dropped": stale,
             "schedule_to_recorded_s": {
-                "p50": round(_percentile(delays, 50), 3),
-                "p95": round(_percentile(delays, 95), 3),
-                "p99": round(_percentile(delays, 99), 3),
+                "p50": round(percentile(delays, 50), 3),
+                "p95": round(percentile(delays, 95), 3),
+                "p99": round(percentile(delays, 99), 3),
                 "max": round(delays[-1], 3) if delays else None,
             },
             "cpu_seconds_per_process": {

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import os
 import shutil
 import signal
@@ -21,25 +20,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from bench._common import peak_rss_mib, percentile, wait_ready
 from openstatus_common.bus import Bus
 from openstatus_common.bus.streams import check_job_subject
 from openstatus_common.local.natsd import NatsServer, free_port
 from openstatus_common.messages import CheckJob, CheckResult, CheckTarget
 from openstatus_common.vocab import Region
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)] if ordered else 0.0
-
-
-def _peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
 
 
 async def _one_rate(bus: Bus, target: str, rate: int, seconds: int) -> dict[str, Any]:
@@ -81,7 +67,7 @@ async def _one_rate(bus: Bus, target: str, rate: int, seconds: int) -> dict[str,
         "offered_per_second": rate,
         "completed": len(lags),
         "completed_per_second": round(len(lags) / elapsed, 1),
-        "job_lag_s": {"p50": round(_percentile(lags, 50), 3), "p99": round(_percentile(lags, 99), 3)},
+        "job_lag_s": {"p50": round(percentile(lags, 50), 3), "p99": round(percentile(lags, 99), 3)},
     }
 
 
@@ -114,19 +100,12 @@ async def run() -> dict[str, Any]:
             stderr=subprocess.DEVNULL,
         )
         processes.append(probe)
-        async with httpx.AsyncClient() as client:
-            for _ in range(300):
-                try:
-                    if (await client.get(f"http://127.0.0.1:{probe_port}/readyz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
+        await wait_ready([probe_port], timeout=30)
         bus = await Bus.connect(nats.url, name="bench")
         await bus.ensure_streams()
         results = [await _one_rate(bus, f"http://127.0.0.1:{target_port}/", rate, seconds) for rate in rates]
         await bus.close()
-        return {"seconds_per_rate": seconds, "rates": results, "probe_peak_rss_mib": _peak_rss_mib(probe.pid)}
+        return {"seconds_per_rate": seconds, "rates": results, "probe_peak_rss_mib": peak_rss_mib(probe.pid)}
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)

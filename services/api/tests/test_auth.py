@@ -7,32 +7,17 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from openstatus_common.apikeys import generate_key
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.engine import unit_of_work
-from openstatus_common.db.models import ApiKey, Workspace
+from openstatus_common.db.models import ApiKey
 
-
-async def make_key(sessions: async_sessionmaker[AsyncSession], *, slug: str, scopes: list[str]) -> str:
-    new = generate_key()
-    async with unit_of_work(sessions) as session:
-        workspace = (
-            await session.execute(select(Workspace).where(Workspace.slug == slug))
-        ).scalar_one_or_none()
-        if workspace is None:
-            workspace = Workspace(name=slug.title(), slug=slug, plan="team", limits={})
-            session.add(workspace)
-            await session.flush()
-        session.add(
-            ApiKey(workspace_id=workspace.id, name="k", prefix=new.prefix, key_hash=new.digest, scopes=scopes)
-        )
-    return new.plaintext
+from .conftest import MakeKey
 
 
 async def test_whoami_with_a_valid_key(
-    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], make_key: MakeKey
 ) -> None:
-    key = await make_key(sessions, slug="acme", scopes=["read"])
+    key = await make_key("acme", ("read",))
     response = await client.get("/v1/whoami", headers={"x-openstatus-key": key})
     assert response.status_code == 200
     body = response.json()
@@ -55,9 +40,9 @@ async def test_missing_or_unknown_key_is_401(client: httpx.AsyncClient, headers:
 
 
 async def test_revoked_key_is_401(
-    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], make_key: MakeKey
 ) -> None:
-    key = await make_key(sessions, slug="acme", scopes=["write"])
+    key = await make_key("acme", ("write",))
     assert (await client.get("/v1/whoami", headers={"x-openstatus-key": key})).status_code == 200
     async with unit_of_work(sessions) as session:
         stored = (await session.execute(select(ApiKey))).scalar_one()
@@ -65,8 +50,8 @@ async def test_revoked_key_is_401(
     assert (await client.get("/v1/whoami", headers={"x-openstatus-key": key})).status_code == 401
 
 
-async def test_keys_are_stored_hashed(sessions: async_sessionmaker[AsyncSession]) -> None:
-    key = await make_key(sessions, slug="acme", scopes=["write"])
+async def test_keys_are_stored_hashed(sessions: async_sessionmaker[AsyncSession], make_key: MakeKey) -> None:
+    key = await make_key("acme", ("write",))
     async with sessions() as session:
         stored = (await session.execute(select(ApiKey))).scalar_one()
     assert key not in (stored.key_hash, stored.prefix)
