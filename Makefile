@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the test suite and the local run need (installed only where missing).
-APT_PACKAGES := postgresql
+APT_PACKAGES := postgresql chromium
 PYTEST_ARGS ?=
 
 .PHONY: setup run test lint bench clean migrate

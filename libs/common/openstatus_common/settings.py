@@ -115,6 +115,25 @@ class Settings(BaseSettings):
     )
 
     # --- bootstrap, logs, tracing -----------------------------------------------------------------
+    # Status pages.
+    status_page_base_domain: str = Field(
+        default="",
+        description="Pages answer at <slug>.<this domain> too (e.g. status.example.com); empty: by path only",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Proxies (IPv4/IPv6 CIDRs, comma-separated) whose X-Forwarded-For is believed; empty: none",
+    )
+    secret_key: str = Field(
+        default="",
+        description="Signs page sessions and magic links; empty: a random key kept in var_dir/secret-key",
+    )
+    status_page_cache_seconds: float = Field(
+        default=30.0, ge=0, le=3600, description="Longest a page is served from cache without an event"
+    )
+    maintenance_reminder_minutes: int = Field(
+        default=60, ge=0, le=10_080, description="Subscribers are reminded this long before a maintenance; 0: never"
+    )
     bootstrap_api_key: str = Field(default="", description="Use this value as the demo workspace's API key")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = Field(
@@ -160,6 +179,29 @@ class Settings(BaseSettings):
             if not server.strip().startswith(("nats://", "tls://", "ws://", "wss://")):
                 raise ValueError("every server must start with nats://, tls://, ws:// or wss://")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        networks = [item.strip() for item in value.split(",") if item.strip()]
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not an IP address or CIDR range") from None
+        return ",".join(networks)
+
+    @field_validator("status_page_base_domain")
+    @classmethod
+    def _check_base_domain(cls, value: str) -> str:
+        domain = value.strip().lower().rstrip(".")
+        if domain and not all(label and label.replace("-", "").isalnum() for label in domain.split(".")):
+            raise ValueError(f"{value!r} is not a domain name")
+        return domain
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies.split(",") if item)
 
     @field_validator("dns_nameservers")
     @classmethod

@@ -46,6 +46,7 @@ EXPECTED_TABLES = {
     "audit_log",
     "monitor_region_states",
     "event_outbox",
+    "subscriber_deliveries",
 }
 
 

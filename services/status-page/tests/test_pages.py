@@ -1,62 +1,196 @@
-"""The status-page service renders published pages by slug, escapes what users typed, and 404s the rest."""
+"""The overview page: banner, reports and maintenance first, groups and components with 90-day trackers."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import httpx
-import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from openstatus_common.db.engine import unit_of_work
-from openstatus_common.db.models import StatusPage, Workspace
-from openstatus_common.service import ServiceContext
-from openstatus_common.settings import Settings
-from status_page.app import create_app
+from openstatus_common.db.base import utcnow
 
 
-@pytest.fixture
-async def client(db_engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    ctx = ServiceContext(name="status-page", settings=Settings())
-    ctx.attach(engine=db_engine)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(ctx)), base_url="http://pages"
-    ) as client:
-        yield client
+def today_start() -> datetime:
+    return datetime.combine(utcnow().date(), time(), UTC)
 
 
-async def add_page(sessions: async_sessionmaker[AsyncSession], **fields: object) -> None:
-    async with unit_of_work(sessions) as session:
-        workspace = Workspace(name="Acme", slug=f"ws-{fields['slug']}", plan="team", limits={})
-        session.add(workspace)
-        await session.flush()
-        session.add(StatusPage(workspace_id=workspace.id, **fields))
-
-
-async def test_published_page_renders_with_html_escaped(
-    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
-) -> None:
-    await add_page(
-        sessions, slug="acme", title="Acme <script>alert(1)</script>", description="<b>up</b>", published=True
-    )
-    response = await client.get("/acme")
+async def test_published_page_renders_with_html_escaped(pages: httpx.AsyncClient, build: Any) -> None:
+    await build.page("acme", title="Acme <script>alert(1)</script>", description="<b>up</b>")
+    response = await pages.get("/acme")
     assert response.status_code == 200
     assert "Acme &lt;script&gt;alert(1)&lt;/script&gt;" in response.text
     assert "<script>alert(1)" not in response.text
     assert "&lt;b&gt;up&lt;/b&gt;" in response.text
     assert "Powered by openstatus" in response.text
+    assert "All Systems Operational" in response.text
 
 
-async def test_white_label_hides_the_footer(
-    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+async def test_white_label_hides_the_footer(pages: httpx.AsyncClient, build: Any) -> None:
+    await build.page("plain", white_label=True)
+    assert "Powered by openstatus" not in (await pages.get("/plain")).text
+
+
+async def test_unknown_and_unpublished_pages_are_404(pages: httpx.AsyncClient, build: Any) -> None:
+    await build.page("draft", published=False)
+    assert (await pages.get("/draft")).status_code == 404
+    assert (await pages.get("/nope")).status_code == 404
+    assert (await pages.get("/")).status_code == 404
+
+
+async def test_overview_shows_status_precedence_reports_and_maintenance(
+    pages: httpx.AsyncClient, build: Any
 ) -> None:
-    await add_page(sessions, slug="plain", title="Plain", published=True, white_label=True)
-    assert "Powered by openstatus" not in (await client.get("/plain")).text
+    now = utcnow()
+    await build.page("acme")
+    api = await build.monitor("API")
+    web = await build.monitor("Web")
+    group = await build.group("Core services", order=1)
+    c_api = await build.component("Public API", monitor=api, group_id=group.id, created_at=now - timedelta(days=30))
+    c_web = await build.component("Website", monitor=web, group_id=group.id, created_at=now - timedelta(days=30))
+    c_pay = await build.component("Payments <Stripe>", order=2, created_at=now - timedelta(days=30))
+    await build.incident(api, now - timedelta(minutes=5))
+    await build.report("Slow website", [c_web, c_api], [("investigating", "Looking <b>into</b> it", now - timedelta(minutes=10))])
+    await build.maintenance("DB upgrade", [c_pay], now - timedelta(minutes=1), now + timedelta(hours=1))
+    await build.maintenance("Network work", [c_pay], now + timedelta(days=2), now + timedelta(days=2, hours=1))
+
+    text = (await pages.get("/acme")).text
+    assert "Partial Outage" in text
+    # Active report and maintenance come before the components.
+    assert text.index("Slow website") < text.index("Core services")
+    assert text.index("DB upgrade") < text.index("Core services")
+    assert text.index("Network work") < text.index("Core services")
+    assert "Looking &lt;b&gt;into&lt;/b&gt; it" in text
+    assert "Payments &lt;Stripe&gt;" in text
+
+    def status_of(name: str) -> str:
+        section = text[text.index(f">{name}</h3>") :]
+        found = re.search(r'class="pill s-(\w+)"', section)
+        assert found
+        return found.group(1)
+
+    assert status_of("Public API") == "error"  # incident beats the report
+    assert status_of("Website") == "degraded"  # unresolved report
+    assert status_of("Payments &lt;Stripe&gt;") == "info"  # ongoing maintenance
 
 
-async def test_unknown_and_unpublished_pages_are_404(
-    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
-) -> None:
-    await add_page(sessions, slug="draft", title="Draft", published=False)
-    assert (await client.get("/draft")).status_code == 404
-    assert (await client.get("/nope")).status_code == 404
+async def test_tracker_has_ninety_days_and_no_data_is_not_green(pages: httpx.AsyncClient, build: Any) -> None:
+    now = utcnow()
+    await build.page("acme")
+    api = await build.monitor("API")
+    await build.component("API", monitor=api, created_at=now - timedelta(days=120))
+    start = today_start()
+    await build.day(api, start - timedelta(days=1), success=999, error=1)
+    await build.day(api, start - timedelta(days=2), success=1000)
+
+    text = (await pages.get("/acme")).text
+    bars = re.findall(r'<li class="bar s-(\w+)"', text)
+    assert len(bars) == 90
+    assert bars[-2] == "degraded"  # a failed check shows, proportionally
+    assert bars[-3] == "success"
+    assert bars[0] == "empty"
+    assert "No data" in text
+    # 1999 of 2000 checks: floored, never rounded up to 100.
+    assert "99.950% uptime" in text
+
+
+async def test_locale_prefix_as_needed(pages: httpx.AsyncClient, build: Any) -> None:
+    await build.page("acme", default_locale="en", locales=["en", "fr", "de"])
+    french = await pages.get("/acme/fr")
+    assert french.status_code == 200
+    assert 'lang="fr"' in french.text
+    assert "Tous les systèmes sont opérationnels" in french.text
+    assert 'href="/acme/fr/events"' in french.text
+    events = await pages.get("/acme/de/events")
+    assert "Ereignisse" in events.text
+    # The default locale has no prefix: /en/... redirects to the unprefixed path.
+    redirect = await pages.get("/acme/en/events")
+    assert redirect.status_code == 308
+    assert redirect.headers["location"] == "/acme/events"
+
+
+async def test_locale_not_offered_falls_back(pages: httpx.AsyncClient, build: Any) -> None:
+    await build.page("solo", default_locale="de", locales=[])
+    assert "Alle Systeme betriebsbereit" in (await pages.get("/solo")).text
+    assert (await pages.get("/solo/fr")).status_code == 307
+
+
+async def test_subdomain_and_custom_domain_routing(pages: httpx.AsyncClient, build: Any) -> None:
+    await build.page("acme", custom_domain="status.acme.com", title="Acme Status")
+    by_subdomain = await pages.get("/events", headers={"host": "acme.status.test"})
+    assert by_subdomain.status_code == 200
+    assert 'href="/events"' in by_subdomain.text
+    by_domain = await pages.get("/", headers={"host": "status.acme.com"})
+    assert by_domain.status_code == 200
+    assert "Acme Status" in by_domain.text
+    assert (await pages.get("/", headers={"host": "nope.status.test"})).status_code == 404
+    # An unknown host falls back to path routing.
+    assert (await pages.get("/acme", headers={"host": "other.example"})).status_code == 200
+
+
+async def test_etag_and_not_modified(pages: httpx.AsyncClient, build: Any) -> None:
+    await build.page("acme")
+    first = await pages.get("/acme")
+    etag = first.headers["etag"]
+    again = await pages.get("/acme", headers={"if-none-match": etag})
+    assert again.status_code == 304
+    assert "must-revalidate" in first.headers["cache-control"]
+
+
+async def test_events_and_report_pages(pages: httpx.AsyncClient, build: Any) -> None:
+    now = utcnow()
+    await build.page("acme")
+    c = await build.component("Payments", created_at=now - timedelta(days=10))
+    report = await build.report(
+        "Card declines",
+        [c],
+        [
+            ("investigating", "We are looking", now - timedelta(days=2, hours=2)),
+            ("resolved", "Fixed", now - timedelta(days=2)),
+        ],
+    )
+    events = await pages.get("/acme/events")
+    assert "Card declines" in events.text
+    detail = await pages.get(f"/acme/events/report/{report.id}")
+    assert detail.status_code == 200
+    assert "We are looking" in detail.text and "Fixed" in detail.text
+    assert (await pages.get("/acme/events/report/999999")).status_code == 404
+
+
+async def test_embed_sections(pages: httpx.AsyncClient, build: Any) -> None:
+    await build.page("acme", description="Our services")
+    await build.component("Payments")
+    full = (await pages.get("/acme?embed")).text
+    assert "Our services" in full and "Payments" in full
+    assert '<nav' not in full and "Subscribe" not in full
+    only_title = (await pages.get("/acme?embed=TITLE,unknown")).text
+    assert "Our services" in only_title and "Payments" not in only_title
+    fallback = (await pages.get("/acme?embed=,nope")).text
+    assert "Payments" in fallback and "Our services" in fallback
+    dark = (await pages.get("/acme?embed=all&theme=dark")).text
+    assert 'data-scheme="dark"' in dark
+    ignored = (await pages.get("/acme?theme=dark")).text
+    assert 'data-scheme="system"' in ignored
+
+
+async def test_public_status_widget(pages: httpx.AsyncClient, build: Any) -> None:
+    now = utcnow()
+    await build.page("acme")
+    c = await build.component("Payments")
+    assert (await pages.get("/public/status/acme")).json() == {"status": "operational"}
+    await build.report("Declines", [c], [("investigating", "x", now)])
+    # Without an event the cache still holds the old state until its time runs out; the freshness test covers
+    # invalidation. A new slug lookup shows the live state.
+    assert (await pages.get("/public/status/nope")).json() == {"status": "unknown"}
+
+
+async def test_monitors_page_shows_public_monitors_only(pages: httpx.AsyncClient, build: Any) -> None:
+    await build.page("acme")
+    public = await build.monitor("Public one", public=True)
+    private = await build.monitor("Private one", public=False)
+    await build.component("Shown API", monitor=public)
+    await build.component("Hidden API", monitor=private)
+    await build.day(public, today_start(), success=10)
+    text = (await pages.get("/acme/monitors")).text
+    assert "Shown API" in text and "Hidden API" not in text
+    assert "<svg" in text

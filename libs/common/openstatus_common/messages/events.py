@@ -17,8 +17,15 @@ class EventKind(StrEnum):
     INCIDENT_OPENED = "incident.opened"
     INCIDENT_RESOLVED = "incident.resolved"
     MONITOR_CHANGED = "monitor.changed"
+    # Status pages. ``data`` carries ``page_id`` (and the report, update, maintenance or subscriber id);
+    # report and maintenance events also carry ``notify``: whether subscribers are mailed.
+    PAGE_CHANGED = "page.changed"
     REPORT_PUBLISHED = "report.published"
+    REPORT_UPDATED = "report.updated"
+    REPORT_DELETED = "report.deleted"
     MAINTENANCE_SCHEDULED = "maintenance.scheduled"
+    MAINTENANCE_UPDATED = "maintenance.updated"
+    MAINTENANCE_DELETED = "maintenance.deleted"
     SUBSCRIBER_PENDING = "subscriber.pending"
 
 

@@ -10,6 +10,7 @@ from api.deps import Auth, Session, get_ctx
 from api.incidents import service as incidents
 from api.incidents.schemas import IncidentOut, IncidentPage, IncidentStatus
 from openstatus_common.db.engine import unit_of_work
+from openstatus_common.outbox import publish_staged
 from openstatus_common.service import ServiceContext
 
 router = APIRouter(prefix="/incident", tags=["incident"])
@@ -49,5 +50,5 @@ async def acknowledge_incident(ctx: Ctx, auth: Auth, incident_id: int) -> Incide
 async def resolve_incident(ctx: Ctx, auth: Auth, incident_id: int) -> IncidentOut:
     async with unit_of_work(ctx.sessions) as session:
         incident, events = await incidents.resolve_incident(session, auth, incident_id)
-    await incidents.publish_events(ctx.bus, ctx.sessions, events)
+    await publish_staged(ctx.bus, ctx.sessions, events)
     return incidents.to_output(incident)

@@ -125,24 +125,6 @@ async def resolve_incident(
     return incident, [event]
 
 
-async def publish_events(bus: Bus, sessions: async_sessionmaker[AsyncSession], events: list[Event]) -> None:
-    """After the commit: publish the staged events, then drop them from the outbox.
-
-    A failure is logged, not raised: the change is committed and the incident engine's sweep publishes
-    what is left in the outbox.
-    """
-    if not events:
-        return
-    try:
-        for event in events:
-            await bus.publish(event_subject(event.kind.value), event, msg_id=event.event_id)
-        async with unit_of_work(sessions) as session:
-            ids = [event.event_id for event in events]
-            await session.execute(delete(EventOutbox).where(EventOutbox.event_id.in_(ids)))
-    except Exception as error:
-        log.warning("incidents.publish_deferred", events=len(events), error=repr(error))
-
-
 async def monitor_region_states(session: AsyncSession, monitor_id: int) -> list[RegionStateOut]:
     """Each of the monitor's regions as the incident engine last saw it, in the monitor's region order.
 

@@ -2,7 +2,7 @@
 
 from incident_engine.incidents.engine import Applied, apply_result, lock_monitor
 from incident_engine.incidents.maintenance import active_maintenance_for
-from incident_engine.incidents.outbox import publish_pending, stage, sweep
+from openstatus_common.outbox import publish_pending, stage, sweep
 from incident_engine.incidents.worker import incidents_consumer, run_incident_engine
 
 __all__ = [

@@ -23,6 +23,7 @@ from openstatus_common.db.models.status_report import (
     StatusReportUpdate,
     status_report_components,
 )
+from openstatus_common.db.models.subscriber_delivery import SubscriberDelivery
 from openstatus_common.db.models.workspace import Workspace
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "StatusPage",
     "StatusReport",
     "StatusReportUpdate",
+    "SubscriberDelivery",
     "Workspace",
     "maintenance_components",
     "monitor_notifications",

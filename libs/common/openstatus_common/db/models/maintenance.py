@@ -36,6 +36,8 @@ class Maintenance(Timestamps, Base):
     message: Mapped[str] = mapped_column(Text, default="", server_default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the notifier queued the "starts soon" reminder for subscribers (at most once per window).
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     page: Mapped[StatusPage] = relationship(back_populates="maintenances", lazy="raise")
     components: Mapped[list[PageComponent]] = relationship(

@@ -34,7 +34,7 @@ class StatusPage(Timestamps, Base):
     icon: Mapped[bytes | None] = mapped_column(LargeBinary)
     icon_content_type: Mapped[str | None] = mapped_column(String(128))
     published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # "public" | "password" | "email-domain"
+    # "public" | "password" | "email-domain" | "ip-restriction"
     access_type: Mapped[str] = mapped_column(String(32), default="public", server_default="public")
     password_hash: Mapped[str | None] = mapped_column(String(256))
     auth_email_domains: Mapped[list[str]] = mapped_column(JSONType, default=list, server_default=text("'[]'"))
@@ -45,7 +45,8 @@ class StatusPage(Timestamps, Base):
     default_locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     locales: Mapped[list[str]] = mapped_column(JSONType, default=list, server_default=text("'[]'"))
     white_label: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Analytics tracker settings, if any.
+    # The uptime tracker: {"barType": "absolute"|"manual", "cardType": "duration"|"requests",
+    # "showUptime": bool}; None means the defaults (absolute, requests, shown).
     tracker: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     workspace: Mapped[Workspace] = relationship(back_populates="status_pages", lazy="raise")

@@ -1,5 +1,8 @@
 """Publishing decided events after their commit, at least once, through the ``event_outbox`` table.
 
+Every writer of events uses it: the incident engine for incidents, the API for reports, maintenances, pages
+and subscribers. The incident engine runs the ``sweep`` for all of them.
+
 ``stage`` adds events to the decision's transaction. After the commit, ``publish_pending`` publishes the
 staged rows in order with ``msg_id`` = ``event_id`` and deletes them. If publishing fails the rows stay:
 the redelivered result publishes them again (the consumer calls ``publish_pending`` for the monitor), and
@@ -17,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from openstatus_common.bus import Bus
+from openstatus_common.bus.streams import event_subject
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.engine import unit_of_work
 from openstatus_common.db.models import EventOutbox
@@ -64,5 +68,22 @@ async def sweep(bus: Bus, sessions: async_sessionmaker[AsyncSession], *, older_t
         if published < BATCH:
             break
     if total:
-        log.info("incidents.outbox_swept", published=total)
+        log.info("outbox.swept", published=total)
     return total
+
+
+async def publish_staged(bus: Bus, sessions: async_sessionmaker[AsyncSession], events: list[Event]) -> None:
+    """After the commit: publish the events just staged, then drop them from the outbox.
+
+    A failure is logged, not raised: the change is committed and the sweep publishes what is left.
+    """
+    if not events:
+        return
+    try:
+        for event in events:
+            await bus.publish(event_subject(event.kind.value), event, msg_id=event.event_id)
+        async with unit_of_work(sessions) as session:
+            ids = [event.event_id for event in events]
+            await session.execute(delete(EventOutbox).where(EventOutbox.event_id.in_(ids)))
+    except Exception as error:
+        log.warning("outbox.publish_deferred", events=len(events), error=repr(error))

@@ -1,0 +1,1 @@
+"""Status pages: the rules every surface shares (statuses, trackers, snapshots, links, subscribers)."""

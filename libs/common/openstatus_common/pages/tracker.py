@@ -1,0 +1,243 @@
+"""The 90-day tracker: one bar per day and the uptime beside it, by the page's tracker mode (seed page 04).
+
+- bar type ``absolute`` (default) reads monitoring data; its card is ``requests`` (default: counts of
+  checks) or ``duration`` (time in incidents, reports and maintenance);
+- bar type ``manual`` shows only the most significant status of each day, from reports and maintenance.
+
+Bars are proportional: each carries segments (status, fraction of the day or of the checks). A day with
+nothing to show is ``empty`` ("no data"), never green. The uptime maths is ``rules.uptime``'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+
+from openstatus_common.rules.uptime import (
+    Interval,
+    clip,
+    duration_uptime,
+    manual_uptime,
+    requests_uptime,
+    subtract,
+    total_length,
+)
+
+DAYS = 90
+DAY = timedelta(days=1)
+
+
+class BarType(StrEnum):
+    ABSOLUTE = "absolute"
+    MANUAL = "manual"
+
+
+class CardType(StrEnum):
+    DURATION = "duration"
+    REQUESTS = "requests"
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerConfig:
+    bar_type: BarType = BarType.ABSOLUTE
+    card_type: CardType = CardType.REQUESTS
+    show_uptime: bool = True
+
+    @classmethod
+    def from_json(cls, raw: object) -> TrackerConfig:
+        """The page's stored ``tracker`` JSON; anything unknown falls back to the defaults."""
+        if not isinstance(raw, dict):
+            return cls()
+        bar = raw.get("barType")
+        card = raw.get("cardType")
+        show = raw.get("showUptime")
+        return cls(
+            bar_type=BarType(bar) if bar in BarType._value2member_map_ else BarType.ABSOLUTE,
+            card_type=CardType(card) if card in CardType._value2member_map_ else CardType.REQUESTS,
+            show_uptime=show if isinstance(show, bool) else True,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    success: int = 0
+    degraded: int = 0
+    error: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.success + self.degraded + self.error
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(self.success + other.success, self.degraded + other.degraded, self.error + other.error)
+
+
+@dataclass(frozen=True, slots=True)
+class Happening:
+    """Something that touched a day: an incident, a report or a maintenance."""
+
+    kind: str  # "incident" | "report" | "maintenance"
+    id: int
+    title: str
+    interval: Interval
+
+
+@dataclass(frozen=True, slots=True)
+class DayBar:
+    day: date
+    status: str  # "success" | "degraded" | "error" | "info" | "empty"
+    # (status, fraction) pieces of the bar, most significant first, fractions summing to 1 (empty: none).
+    segments: tuple[tuple[str, float], ...]
+    uptime: float | None
+    counts: Counts
+    downtime: timedelta
+    degraded_time: timedelta
+    maintenance_time: timedelta
+    happenings: tuple[Happening, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Tracker:
+    bars: tuple[DayBar, ...]
+    uptime: float | None
+
+
+def tracker_days(now: datetime, days: int = DAYS) -> list[date]:
+    today = now.astimezone(UTC).date()
+    return [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+
+
+def day_window(day: date, now: datetime) -> Interval:
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    return Interval(start, min(start + DAY, max(now, start)))
+
+
+def build_tracker(
+    *,
+    config: TrackerConfig,
+    is_monitor: bool,
+    now: datetime,
+    since: datetime,
+    counts: dict[date, Counts],
+    incidents: Sequence[Happening],
+    reports: Sequence[Happening],
+    maintenances: Sequence[Happening],
+    days: int = DAYS,
+) -> Tracker:
+    """The bars and the window's uptime for one component.
+
+    ``since`` is when the component could first have data (its creation); ``counts`` are its checks per day
+    (monitor components only). Incidents only count for monitor components.
+    """
+    if not is_monitor:
+        incidents = ()
+    uses_checks = is_monitor and config.bar_type is BarType.ABSOLUTE
+    day_list = tracker_days(now, days)
+    bars = [
+        _bar(
+            day,
+            now=now,
+            since=since,
+            config=config,
+            uses_checks=uses_checks,
+            counts=counts.get(day, Counts()),
+            incidents=incidents,
+            reports=reports,
+            maintenances=maintenances,
+        )
+        for day in day_list
+    ]
+    return Tracker(bars=tuple(bars), uptime=_window_uptime(bars, config, uses_checks, now, incidents, reports, maintenances))
+
+
+def _intervals(happenings: Sequence[Happening]) -> list[Interval]:
+    return [h.interval for h in happenings]
+
+
+def _bar(
+    day: date,
+    *,
+    now: datetime,
+    since: datetime,
+    config: TrackerConfig,
+    uses_checks: bool,
+    counts: Counts,
+    incidents: Sequence[Happening],
+    reports: Sequence[Happening],
+    maintenances: Sequence[Happening],
+) -> DayBar:
+    window = day_window(day, now)
+    touching = tuple(
+        h
+        for h in (*incidents, *reports, *maintenances)
+        if h.interval.end > window.start and h.interval.start < window.end
+        or (h.interval.start == h.interval.end and window.start <= h.interval.start < window.end)
+    )
+    down = clip(_intervals(incidents), window)
+    maint = clip(_intervals(maintenances), window)
+    report_time = subtract(clip(_intervals(reports), window), down)
+    downtime = total_length(subtract(down, maint))
+    degraded_time = total_length(subtract(report_time, maint))
+    maintenance_time = total_length(maint)
+    has_data = (counts.total > 0) if uses_checks else window.end > since
+    if not has_data and not touching:
+        return DayBar(day, "empty", (), None, counts, downtime, degraded_time, maintenance_time, ())
+    kinds = {h.kind for h in touching}
+    if "incident" in kinds:
+        status = "error"
+    elif "report" in kinds or (uses_checks and (counts.error or counts.degraded)):
+        status = "degraded"
+    elif "maintenance" in kinds:
+        status = "info"
+    else:
+        status = "success"
+    if config.bar_type is BarType.MANUAL:
+        segments: tuple[tuple[str, float], ...] = ((status, 1.0),)
+        uptime = manual_uptime(window, _intervals(reports), _intervals(maintenances))
+    elif config.card_type is CardType.REQUESTS and uses_checks:
+        segments = _shares((("error", counts.error), ("degraded", counts.degraded), ("success", counts.success)))
+        if not segments:
+            segments = ((status, 1.0),)
+        uptime = requests_uptime(counts.success, counts.degraded, counts.error)
+    else:
+        length = window.length.total_seconds() or 1.0
+        segments = _shares(
+            (
+                ("error", downtime.total_seconds()),
+                ("degraded", degraded_time.total_seconds()),
+                ("info", maintenance_time.total_seconds()),
+                ("success", max(0.0, length - (downtime + degraded_time + maintenance_time).total_seconds())),
+            )
+        )
+        uptime = duration_uptime(window, [*_intervals(incidents), *_intervals(reports)], _intervals(maintenances))
+    return DayBar(day, status, segments, uptime, counts, downtime, degraded_time, maintenance_time, touching)
+
+
+def _shares(parts: Sequence[tuple[str, float]]) -> tuple[tuple[str, float], ...]:
+    total = sum(value for _, value in parts)
+    if total <= 0:
+        return ()
+    return tuple((name, value / total) for name, value in parts if value > 0)
+
+
+def _window_uptime(
+    bars: Sequence[DayBar],
+    config: TrackerConfig,
+    uses_checks: bool,
+    now: datetime,
+    incidents: Sequence[Happening],
+    reports: Sequence[Happening],
+    maintenances: Sequence[Happening],
+) -> float | None:
+    measured = [bar for bar in bars if bar.status != "empty"]
+    if not measured:
+        return None
+    if config.bar_type is BarType.ABSOLUTE and config.card_type is CardType.REQUESTS and uses_checks:
+        total = sum((bar.counts for bar in measured), Counts())
+        return requests_uptime(total.success, total.degraded, total.error)
+    window = Interval(day_window(measured[0].day, now).start, now)
+    if config.bar_type is BarType.MANUAL or not uses_checks:
+        return manual_uptime(window, _intervals(reports), _intervals(maintenances))
+    return duration_uptime(window, [*_intervals(incidents), *_intervals(reports)], _intervals(maintenances))

@@ -1,0 +1,48 @@
+// Progressive enhancement only: the page works without it.
+(function () {
+  "use strict";
+  var root = document.documentElement;
+  var KEY = "openstatus-scheme";
+  var order = ["system", "light", "dark"];
+  if (!root.hasAttribute("data-forced")) {
+    try {
+      var saved = localStorage.getItem(KEY);
+      if (saved && order.indexOf(saved) >= 0) root.setAttribute("data-scheme", saved);
+    } catch (e) { /* storage may be blocked in iframes */ }
+  }
+  function label(button) {
+    var scheme = root.getAttribute("data-scheme") || "system";
+    var text = button.getAttribute("data-label-" + scheme) || scheme;
+    button.setAttribute("aria-label", button.getAttribute("title") + ": " + text);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-theme-toggle]").forEach(function (button) {
+      label(button);
+      button.addEventListener("click", function () {
+        var current = root.getAttribute("data-scheme") || "system";
+        var next = order[(order.indexOf(current) + 1) % order.length];
+        root.setAttribute("data-scheme", next);
+        try { localStorage.setItem(KEY, next); } catch (e) { /* ignore */ }
+        label(button);
+      });
+    });
+    // Trackers: one tab stop each; arrow keys, Home and End move between days (roving tabindex).
+    document.querySelectorAll("[data-tracker]").forEach(function (tracker) {
+      var bars = Array.prototype.slice.call(tracker.querySelectorAll(".bar"));
+      tracker.addEventListener("keydown", function (event) {
+        var index = bars.indexOf(document.activeElement);
+        if (index < 0) return;
+        var next = index;
+        if (event.key === "ArrowLeft") next = Math.max(0, index - 1);
+        else if (event.key === "ArrowRight") next = Math.min(bars.length - 1, index + 1);
+        else if (event.key === "Home") next = 0;
+        else if (event.key === "End") next = bars.length - 1;
+        else return;
+        event.preventDefault();
+        bars[index].tabIndex = -1;
+        bars[next].tabIndex = 0;
+        bars[next].focus();
+      });
+    });
+  });
+})();

@@ -1,0 +1,172 @@
+"""The page read model in memory: snapshots by page, rendered responses by variant, and the stale fallback.
+
+A snapshot is loaded on first use and kept until an event about its page (or one of its monitors) drops it,
+or ``cache_seconds`` pass (the safety net for a missed event, and what moves the trackers along). Rendered
+bodies hang off the snapshot they were made from, so they go with it. If the database cannot be read, the
+last snapshot keeps being served, marked stale, until it can be again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from openstatus_common.db.base import utcnow
+from openstatus_common.pages.snapshot import PageSnapshot, find_page_id, load_snapshot
+
+log = structlog.get_logger(__name__)
+
+# After a failed load, wait this long before trying the database again for that page.
+RETRY_AFTER_FAILURE = 2.0
+# How long "no such page" is remembered (an event about a new page clears it sooner).
+MISS_SECONDS = 5.0
+MAX_RENDERED_PER_PAGE = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    body: bytes
+    media_type: str
+    etag: str
+
+
+@dataclass
+class _Entry:
+    snapshot: PageSnapshot
+    loaded_at: float
+    rendered: dict[tuple[object, ...], Rendered] = field(default_factory=dict)
+    failed_at: float = 0.0
+
+
+class PageStore:
+    def __init__(
+        self,
+        sessions: Callable[[], async_sessionmaker[AsyncSession]],
+        *,
+        cache_seconds: float,
+    ) -> None:
+        self._sessions = sessions
+        self._cache_seconds = cache_seconds
+        self._entries: dict[int, _Entry] = {}
+        self._by_slug: dict[str, tuple[int | None, float]] = {}
+        self._by_domain: dict[str, tuple[int | None, float]] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._generation = 0
+
+    # -- lookups ------------------------------------------------------------------------------------------
+
+    async def by_slug(self, slug: str) -> PageSnapshot | None:
+        return await self._lookup(self._by_slug, slug.lower(), lambda s: find_page_id(s, slug=slug.lower()))
+
+    async def by_domain(self, domain: str) -> PageSnapshot | None:
+        return await self._lookup(self._by_domain, domain.lower(), lambda s: find_page_id(s, domain=domain.lower()))
+
+    async def _lookup(
+        self,
+        index: dict[str, tuple[int | None, float]],
+        key: str,
+        find: Callable[[AsyncSession], Awaitable[int | None]],
+    ) -> PageSnapshot | None:
+        now = time.monotonic()
+        known = index.get(key)
+        if known is not None and known[0] is not None and known[0] in self._entries:
+            return await self.snapshot(known[0])
+        if known is not None and known[0] is None and now - known[1] < MISS_SECONDS:
+            return None
+        try:
+            async with self._sessions()() as session:
+                page_id = await find(session)
+        except Exception as error:
+            if known is not None and known[0] is not None:
+                return await self.snapshot(known[0])
+            log.warning("pages.lookup_failed", key=key, error=repr(error))
+            raise
+        index[key] = (page_id, now)
+        if page_id is None:
+            return None
+        return await self.snapshot(page_id)
+
+    async def snapshot(self, page_id: int) -> PageSnapshot | None:
+        entry = self._entries.get(page_id)
+        now = time.monotonic()
+        if entry is not None and now - entry.loaded_at < self._cache_seconds:
+            return entry.snapshot
+        if entry is not None and entry.failed_at and now - entry.failed_at < RETRY_AFTER_FAILURE:
+            return entry.snapshot
+        lock = self._locks.setdefault(page_id, asyncio.Lock())
+        if entry is not None and lock.locked():
+            return entry.snapshot  # someone is refreshing it: serve the previous one meanwhile
+        async with lock:
+            entry = self._entries.get(page_id)
+            if entry is not None and time.monotonic() - entry.loaded_at < self._cache_seconds:
+                return entry.snapshot
+            generation = self._generation
+            try:
+                async with self._sessions()() as session:
+                    fresh = await load_snapshot(session, page_id, now=utcnow())
+            except Exception as error:
+                if entry is None:
+                    raise
+                log.warning("pages.serving_stale", page_id=page_id, error=repr(error))
+                stale = replace(entry.snapshot, stale=True) if not entry.snapshot.stale else entry.snapshot
+                self._entries[page_id] = _Entry(stale, entry.loaded_at, {}, failed_at=time.monotonic())
+                return stale
+            if fresh is None or not fresh.page.published:
+                self._forget(page_id)
+                return None
+            if generation == self._generation:  # no event arrived while loading
+                self._entries[page_id] = _Entry(fresh, time.monotonic())
+            self._by_slug[fresh.page.slug] = (page_id, time.monotonic())
+            if fresh.page.custom_domain:
+                self._by_domain[fresh.page.custom_domain] = (page_id, time.monotonic())
+            return fresh
+
+    # -- rendered responses -------------------------------------------------------------------------------
+
+    async def rendered(
+        self,
+        snapshot: PageSnapshot,
+        key: tuple[object, ...],
+        render: Callable[[], Awaitable[tuple[bytes, str]]],
+    ) -> Rendered:
+        """The body for ``key`` rendered from ``snapshot``, rendered once per snapshot."""
+        entry = self._entries.get(snapshot.page.id)
+        cache = entry.rendered if entry is not None and entry.snapshot is snapshot else None
+        if cache is not None and (hit := cache.get(key)) is not None:
+            return hit
+        body, media_type = await render()
+        rendered = Rendered(body, media_type, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+        if cache is not None and len(cache) < MAX_RENDERED_PER_PAGE:
+            cache[key] = rendered
+        return rendered
+
+    # -- invalidation -------------------------------------------------------------------------------------
+
+    def invalidate_page(self, page_id: int) -> None:
+        self._generation += 1
+        self._forget(page_id)
+
+    def invalidate_monitor(self, monitor_id: int) -> None:
+        self._generation += 1
+        for page_id, entry in list(self._entries.items()):
+            if monitor_id in entry.snapshot.monitor_ids:
+                self._entries.pop(page_id, None)
+
+    def invalidate_all(self) -> None:
+        self._generation += 1
+        self._entries.clear()
+        self._by_slug.clear()
+        self._by_domain.clear()
+
+    def _forget(self, page_id: int) -> None:
+        self._entries.pop(page_id, None)
+        for index in (self._by_slug, self._by_domain):
+            for key, (known, _) in list(index.items()):
+                if known == page_id or known is None:
+                    index.pop(key, None)

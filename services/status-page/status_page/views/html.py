@@ -1,0 +1,48 @@
+"""The human pages: the status overview, the event history, one report, and the public monitors."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from openstatus_common.db.base import utcnow
+from openstatus_common.pages.snapshot import LatencyPoint, latency_series
+from status_page.charts import latency_chart
+from status_page.context import PageRequest
+from status_page.views.common import HTML, html, html_response, respond
+
+
+async def home(pr: PageRequest) -> Response:
+    return await html_response(pr, "home.html")
+
+
+async def events(pr: PageRequest) -> Response:
+    snap = pr.snapshot
+    now = snap.generated_at
+    past_maintenance = [m for m in snap.maintenances if not m.upcoming(now)]
+    items: list[tuple[object, str, object]] = [(r.started_at, "report", r) for r in snap.reports]
+    items += [(m.starts_at, "maintenance", m) for m in past_maintenance]
+    items.sort(key=lambda item: item[0], reverse=True)  # type: ignore[arg-type, return-value]
+    return await html_response(pr, "events.html", events=items)
+
+
+async def report(pr: PageRequest) -> Response:
+    found = pr.snapshot.report(int(pr.params["report_id"]))
+    if found is None:
+        raise HTTPException(404, "report not found")
+    return await html_response(pr, "report.html", report=found)
+
+
+async def monitors(pr: PageRequest) -> Response:
+    public = [c for c in pr.snapshot.components if c.type == "monitor" and c.monitor_public and c.monitor_id]
+
+    async def render() -> tuple[bytes, str]:
+        ids = [c.monitor_id for c in public if c.monitor_id is not None]
+        series: dict[int, list[LatencyPoint]] = {}
+        if ids:
+            async with pr.pages.ctx.sessions() as session:
+                series = await latency_series(session, ids, now=utcnow())
+        charts = [(c, latency_chart(series.get(c.monitor_id or 0, []), pr.t)) for c in public]
+        return html(pr, "monitors.html", charts=charts), HTML
+
+    return await respond(pr, ("monitors.html",), render)
