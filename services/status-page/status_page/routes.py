@@ -7,7 +7,9 @@ import re
 from dataclasses import dataclass
 
 from status_page.context import View
-from status_page.views import html
+from status_page.views import badges, feeds, html, summary
+from status_page.views import access as access_views
+from status_page.views import subscribe as subscribe_views
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,27 @@ ROUTES: list[Route] = [
     route("events", html.events),
     route(r"events/report/(?P<report_id>\d{1,18})", html.report),
     route("monitors", html.monitors),
+    route("favicon.ico", html.favicon, gated=False),
+    route("feed/rss", feeds.rss),
+    route("feed/atom", feeds.atom),
+    route("feed/json", feeds.json_feed),
+    route("badge", badges.badge),
+    route("badge/v2", badges.badge_v2),
+    route(r"api/v2/summary\.json", summary.summary_json),
+]
+
+
+# Access control (views/access.py) and subscriptions (views/subscribe.py).
+ROUTES += [
+    route("login", access_views.login, methods=("GET", "HEAD", "POST"), gated=False),
+    route("login/magic", access_views.magic, gated=False),
+    route("logout", access_views.logout, methods=("POST",), gated=False),
+    route("subscribe", subscribe_views.subscribe, methods=("POST",)),
+    # GET only, never HEAD: a link checker's HEAD must not confirm or unsubscribe anybody.
+    route(f"confirm/{subscribe_views.TOKEN_PATTERN}", subscribe_views.confirm, methods=("GET",), gated=False),
+    route(
+        f"unsubscribe/{subscribe_views.TOKEN_PATTERN}", subscribe_views.unsubscribe, methods=("GET", "POST"), gated=False
+    ),
 ]
 
 

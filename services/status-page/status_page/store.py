@@ -9,6 +9,7 @@ last snapshot keeps being served, marked stale, until it can be again.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import time
 from collections.abc import Awaitable, Callable
@@ -29,11 +30,16 @@ MISS_SECONDS = 5.0
 MAX_RENDERED_PER_PAGE = 256
 
 
+COMPRESS_FROM = 1024
+
+
 @dataclass(frozen=True, slots=True)
 class Rendered:
     body: bytes
     media_type: str
     etag: str
+    # The body gzipped once, for clients that accept it (None when too small to bother).
+    gzipped: bytes | None = None
 
 
 @dataclass
@@ -141,7 +147,9 @@ class PageStore:
         if cache is not None and (hit := cache.get(key)) is not None:
             return hit
         body, media_type = await render()
-        rendered = Rendered(body, media_type, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+        gzipped = gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= COMPRESS_FROM else None
+        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        rendered = Rendered(body, media_type, etag, gzipped)
         if cache is not None and len(cache) < MAX_RENDERED_PER_PAGE:
             cache[key] = rendered
         return rendered

@@ -33,9 +33,15 @@ async def respond(
         out_headers["X-Openstatus-Stale"] = "1"
     if not pr.snapshot.page.allow_index:
         out_headers["X-Robots-Tag"] = "noindex"
+    if rendered.gzipped is not None:
+        out_headers["Vary"] = "Accept-Encoding"
     if status_code == 200 and _matches(pr.request.headers.get("if-none-match"), rendered.etag):
         return Response(status_code=304, headers=out_headers)
-    return Response(rendered.body, status_code=status_code, media_type=rendered.media_type, headers=out_headers)
+    body = rendered.body
+    if rendered.gzipped is not None and "gzip" in pr.request.headers.get("accept-encoding", ""):
+        body = rendered.gzipped
+        out_headers["Content-Encoding"] = "gzip"
+    return Response(body, status_code=status_code, media_type=rendered.media_type, headers=out_headers)
 
 
 def _matches(header: str | None, etag: str) -> bool:

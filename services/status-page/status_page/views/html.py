@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from sqlalchemy import select
+from starlette.responses import RedirectResponse, Response
 
 from openstatus_common.db.base import utcnow
+from openstatus_common.db.models import StatusPage
 from openstatus_common.pages.snapshot import LatencyPoint, latency_series
 from status_page.charts import latency_chart
 from status_page.context import PageRequest
@@ -46,3 +48,25 @@ async def monitors(pr: PageRequest) -> Response:
         return html(pr, "monitors.html", charts=charts), HTML
 
     return await respond(pr, ("monitors.html",), render)
+
+
+async def favicon(pr: PageRequest) -> Response:
+    """The page's uploaded icon (sanitized on upload), or the default one."""
+    if not pr.snapshot.page.has_icon:
+        return RedirectResponse("/_static/favicon.svg", status_code=307)
+
+    async def render() -> tuple[bytes, str]:
+        async with pr.pages.ctx.sessions() as session:
+            row = (
+                await session.execute(
+                    select(StatusPage.icon, StatusPage.icon_content_type).where(StatusPage.id == pr.page_id)
+                )
+            ).one_or_none()
+        if row is None or row.icon is None:
+            raise HTTPException(404, "no icon")
+        return bytes(row.icon), row.icon_content_type or "image/x-icon"
+
+    response = await respond(pr, ("favicon",), render)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

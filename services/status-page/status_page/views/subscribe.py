@@ -1,0 +1,113 @@
+"""Email subscriptions from the page: subscribe (double opt-in), the confirm link and the unsubscribe link.
+
+``subscribe`` is gated like the page (only its viewers may subscribe), limited per client address and refuses
+posts from other sites. The links from the mails are not gated: the token in them is the secret, and whoever
+holds it may leave even a page they can no longer see. ``unsubscribe`` also takes a POST, the RFC 8058
+one-click unsubscribe mail clients send from the ``List-Unsubscribe`` header.
+
+The same "check your inbox" answer is given whether the address was new, pending or already subscribed, so
+the form does not tell who subscribes to a page.
+"""
+
+from __future__ import annotations
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from openstatus_common.db.engine import unit_of_work
+from openstatus_common.db.models import PageSubscriber
+from openstatus_common.errors import InvalidArgument, NotFound
+from openstatus_common.messages import Event
+from openstatus_common.outbox import publish_staged
+from openstatus_common.pages import subscribers
+from openstatus_common.service import NotReady
+from status_page import access
+from status_page.context import PageRequest
+from status_page.views.common import plain_html
+
+log = structlog.get_logger(__name__)
+
+TOKEN_PATTERN = r"(?P<token>[A-Za-z0-9_-]{1,128})"
+NO_REFERRER = {"Referrer-Policy": "no-referrer"}
+
+
+class _NotThisPage(Exception):
+    """A token of another page's subscriber: roll back and answer as for an unknown token."""
+
+
+def _result(pr: PageRequest, message: str, *, status_code: int = 200, **values: object) -> Response:
+    response = plain_html(pr, "subscribe_result.html", status_code=status_code, message=message, **values)
+    response.headers.update(NO_REFERRER)
+    return response
+
+
+async def subscribe(pr: PageRequest) -> Response:
+    access.require_same_origin(pr.request)
+    if not access.limiter(pr, "subscribe", access.SUBSCRIBES_PER_WINDOW).hit(f"{pr.page_id}:{access.visitor(pr)}"):
+        log.info("page.subscribe_limited", page_id=pr.page_id)
+        response = _result(pr, pr.t("login.too_many"), status_code=429)
+        response.headers["Retry-After"] = str(int(access.RATE_WINDOW_SECONDS))
+        return response
+    form = await access.read_form(pr.request)
+    raw = form.get("email", "")
+    try:
+        email = subscribers.normalize_email(raw)
+    except InvalidArgument:
+        return _result(pr, pr.t("subscribe.bad_email"), status_code=400, email=raw, retry=True)
+    try:
+        async with unit_of_work(pr.pages.ctx.sessions) as session:
+            # Stages its subscriber.pending event in this transaction's outbox.
+            subscriber, events = await subscribers.subscribe(session, pr.page_id, email, confirmed=False)
+            subscriber_id = subscriber.id
+    except NotFound:
+        return _result(pr, pr.t("not_found"), status_code=404)
+    await _publish(pr, events)
+    log.info("page.subscribed", page_id=pr.page_id, subscriber_id=subscriber_id, pending=bool(events))
+    return _result(pr, pr.t("subscribe.sent"))
+
+
+async def _publish(pr: PageRequest, events: list[Event]) -> None:
+    if not events:
+        return
+    try:
+        bus = pr.pages.ctx.bus
+    except NotReady:
+        log.warning("page.subscriber_event_deferred", page_id=pr.page_id)  # the outbox sweep publishes it
+        return
+    await publish_staged(bus, pr.pages.ctx.sessions, events)
+
+
+async def _by_token(pr: PageRequest, action: str) -> PageSubscriber | None:
+    token = pr.params.get("token", "")
+    try:
+        async with unit_of_work(pr.pages.ctx.sessions) as session:
+            found = await _apply(session, action, token)
+            if found is not None and found.page_id != pr.page_id:
+                raise _NotThisPage
+            return found
+    except _NotThisPage:
+        return None
+
+
+async def _apply(session: AsyncSession, action: str, token: str) -> PageSubscriber | None:
+    if action == "confirm":
+        return await subscribers.confirm(session, token)
+    return await subscribers.unsubscribe_by_token(session, token)
+
+
+async def confirm(pr: PageRequest) -> Response:
+    subscriber = await _by_token(pr, "confirm")
+    if subscriber is None:
+        return _result(pr, pr.t("subscribe.invalid"), status_code=404)
+    log.info("page.subscription_confirmed", page_id=pr.page_id, subscriber_id=subscriber.id)
+    return _result(pr, pr.t("subscribe.confirmed"))
+
+
+async def unsubscribe(pr: PageRequest) -> Response:
+    """GET from the link in a mail, POST from a mail client's one-click unsubscribe (RFC 8058)."""
+    subscriber = await _by_token(pr, "unsubscribe")
+    if subscriber is None:
+        return _result(pr, pr.t("subscribe.invalid"), status_code=404)
+    log.info("page.unsubscribed", page_id=pr.page_id, subscriber_id=subscriber.id)
+    return _result(pr, pr.t("subscribe.unsubscribed"))
