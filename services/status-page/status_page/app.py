@@ -40,7 +40,11 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     templates.env.globals["bar_style"] = bar_style
     store = PageStore(lambda: ctx.sessions, cache_seconds=ctx.settings.status_page_cache_seconds)
     pages = Pages(
-        ctx=ctx, settings=ctx.settings, store=store, templates=templates, signing_key=signing_key(ctx.settings)
+        ctx=ctx,
+        settings=ctx.settings,
+        store=store,
+        templates=templates,
+        signing_key=signing_key(ctx.settings),
     )
     app.state.pages = pages
     app.include_router(health_router(ctx))
@@ -57,7 +61,10 @@ def create_app(ctx: ServiceContext) -> FastAPI:
             return JSONResponse({"status": "unknown"}, status_code=404)
         return JSONResponse(
             {"status": snapshot.widget_status},
-            headers={"Cache-Control": "public, max-age=0, must-revalidate", "Access-Control-Allow-Origin": "*"},
+            headers={
+                "Cache-Control": "public, max-age=0, must-revalidate",
+                "Access-Control-Allow-Origin": "*",
+            },
         )
 
     @app.api_route("/{path:path}", methods=["GET", "HEAD", "POST"], include_in_schema=False)
@@ -153,4 +160,9 @@ def _error(status_code: int, message: str) -> Response:
         f"<title>{escape(message)}</title><link rel=stylesheet href='/_static/style.css'>"
         f"<main class='container message'><h1>{status_code}</h1><p>{escape(message)}</p></main></html>"
     )
-    return Response(body, status_code=status_code, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
+    return Response(
+        body,
+        status_code=status_code,
+        media_type="text/html; charset=utf-8",
+        headers={"Cache-Control": "no-store"},
+    )

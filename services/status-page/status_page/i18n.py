@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (translations use typographic apostrophes and dashes)
 """The page's words in English, French and German, and dates in each (locale prefix strategy ``as-needed``)."""
 
 from __future__ import annotations

@@ -71,7 +71,9 @@ class PageStore:
         return await self._lookup(self._by_slug, slug.lower(), lambda s: find_page_id(s, slug=slug.lower()))
 
     async def by_domain(self, domain: str) -> PageSnapshot | None:
-        return await self._lookup(self._by_domain, domain.lower(), lambda s: find_page_id(s, domain=domain.lower()))
+        return await self._lookup(
+            self._by_domain, domain.lower(), lambda s: find_page_id(s, domain=domain.lower())
+        )
 
     async def _lookup(
         self,

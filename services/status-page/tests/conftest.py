@@ -44,7 +44,8 @@ async def pages_app(db_engine: AsyncEngine, page_settings: Settings) -> Any:
 @pytest.fixture
 async def pages(pages_app: Any) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=pages_app, client=("198.51.100.7", 4242)), base_url="http://localhost"
+        transport=httpx.ASGITransport(app=pages_app, client=("198.51.100.7", 4242)),
+        base_url="http://localhost",
     ) as client:
         yield client
 
@@ -132,7 +133,9 @@ class PageBuilder:
             session.add(report)
             await session.flush()
             for status, message, date in updates:
-                session.add(StatusReportUpdate(report_id=report.id, status=status, message=message, date=date))
+                session.add(
+                    StatusReportUpdate(report_id=report.id, status=status, message=message, date=date)
+                )
             await session.flush()
             await session.refresh(report, ["components"])
             for component in components:
@@ -140,7 +143,12 @@ class PageBuilder:
         return report
 
     async def maintenance(
-        self, title: str, components: list[PageComponent], starts_at: datetime, ends_at: datetime, message: str = ""
+        self,
+        title: str,
+        components: list[PageComponent],
+        starts_at: datetime,
+        ends_at: datetime,
+        message: str = "",
     ) -> Maintenance:
         async with unit_of_work(self.sessions) as session:
             row = Maintenance(
@@ -158,7 +166,9 @@ class PageBuilder:
                 row.components.append(await session.get_one(PageComponent, component.id))
         return row
 
-    async def incident(self, monitor: Monitor, started_at: datetime, resolved_at: datetime | None = None) -> Incident:
+    async def incident(
+        self, monitor: Monitor, started_at: datetime, resolved_at: datetime | None = None
+    ) -> Incident:
         row: Incident = await self.add(
             Incident(
                 workspace_id=self.workspace_id,
@@ -170,7 +180,9 @@ class PageBuilder:
         )
         return row
 
-    async def day(self, monitor: Monitor, day_start: datetime, success: int, degraded: int = 0, error: int = 0) -> None:
+    async def day(
+        self, monitor: Monitor, day_start: datetime, success: int, degraded: int = 0, error: int = 0
+    ) -> None:
         await self.add(
             CheckRollup(
                 monitor_id=monitor.id,
@@ -189,4 +201,3 @@ class PageBuilder:
 @pytest.fixture
 def build(sessions: async_sessionmaker[AsyncSession]) -> PageBuilder:
     return PageBuilder(sessions)
-

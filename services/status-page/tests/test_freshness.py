@@ -26,16 +26,22 @@ from status_page.freshness import listen
 
 
 @pytest.fixture
-async def live(db_engine: AsyncEngine, nats_url: str, tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Bus]]:
+async def live(
+    db_engine: AsyncEngine, nats_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[httpx.AsyncClient, Bus]]:
     # A long cache: only events can make the page change within the test.
-    ctx = ServiceContext(name="status-page", settings=Settings(var_dir=tmp_path, status_page_cache_seconds=600))
+    ctx = ServiceContext(
+        name="status-page", settings=Settings(var_dir=tmp_path, status_page_cache_seconds=600)
+    )
     bus = await Bus.connect(nats_url, name="pages-test")
     await bus.ensure_streams()
     ctx.attach(engine=db_engine, bus=bus)
     app = create_app(ctx)
     listener = asyncio.create_task(listen(ctx, app.state.pages.store))
     await bus.nc.flush()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+    ) as client:
         yield client, bus
     ctx.stop.set()
     await asyncio.wait_for(listener, 5)
@@ -72,7 +78,9 @@ async def test_incident_and_report_reach_the_page_within_seconds(
 
     incident = await build.incident(monitor, utcnow())
     assert await status_of_page(client) == "operational"  # cached until told
-    await announce(bus, event(EventKind.INCIDENT_OPENED, build.workspace_id, monitor_id=monitor.id, id=incident.id))
+    await announce(
+        bus, event(EventKind.INCIDENT_OPENED, build.workspace_id, monitor_id=monitor.id, id=incident.id)
+    )
     await wait_for(lambda: _is(client, "major_outage"), timeout=5)
 
     async with build.sessions() as session, session.begin():
@@ -82,7 +90,9 @@ async def test_incident_and_report_reach_the_page_within_seconds(
     await wait_for(lambda: _is(client, "operational"), timeout=5)
 
     await build.report("Slow", [component], [("investigating", "Looking", utcnow())])
-    await announce(bus, event(EventKind.REPORT_PUBLISHED, build.workspace_id, page_id=build.page_id, notify=False))
+    await announce(
+        bus, event(EventKind.REPORT_PUBLISHED, build.workspace_id, page_id=build.page_id, notify=False)
+    )
     await wait_for(lambda: _is(client, "incident"), timeout=5)
     assert "Slow" in (await client.get("/acme")).text
 
@@ -99,7 +109,9 @@ async def test_database_outage_serves_the_last_known_page_marked_stale(
     app = create_app(ctx)
     await build.page("acme")
     await build.component("Payments", created_at=utcnow() - timedelta(days=3))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+    ) as client:
         fresh = await client.get("/acme")
         assert fresh.status_code == 200 and "X-Openstatus-Stale" not in fresh.headers
         # The database goes away: nothing listens on this port.

@@ -46,13 +46,23 @@ async def test_overview_shows_status_precedence_reports_and_maintenance(
     api = await build.monitor("API")
     web = await build.monitor("Web")
     group = await build.group("Core services", order=1)
-    c_api = await build.component("Public API", monitor=api, group_id=group.id, created_at=now - timedelta(days=30))
-    c_web = await build.component("Website", monitor=web, group_id=group.id, created_at=now - timedelta(days=30))
+    c_api = await build.component(
+        "Public API", monitor=api, group_id=group.id, created_at=now - timedelta(days=30)
+    )
+    c_web = await build.component(
+        "Website", monitor=web, group_id=group.id, created_at=now - timedelta(days=30)
+    )
     c_pay = await build.component("Payments <Stripe>", order=2, created_at=now - timedelta(days=30))
     await build.incident(api, now - timedelta(minutes=5))
-    await build.report("Slow website", [c_web, c_api], [("investigating", "Looking <b>into</b> it", now - timedelta(minutes=10))])
+    await build.report(
+        "Slow website",
+        [c_web, c_api],
+        [("investigating", "Looking <b>into</b> it", now - timedelta(minutes=10))],
+    )
     await build.maintenance("DB upgrade", [c_pay], now - timedelta(minutes=1), now + timedelta(hours=1))
-    await build.maintenance("Network work", [c_pay], now + timedelta(days=2), now + timedelta(days=2, hours=1))
+    await build.maintenance(
+        "Network work", [c_pay], now + timedelta(days=2), now + timedelta(days=2, hours=1)
+    )
 
     text = (await pages.get("/acme")).text
     assert "Partial Outage" in text
@@ -162,7 +172,7 @@ async def test_embed_sections(pages: httpx.AsyncClient, build: Any) -> None:
     await build.component("Payments")
     full = (await pages.get("/acme?embed")).text
     assert "Our services" in full and "Payments" in full
-    assert '<nav' not in full and "Subscribe" not in full
+    assert "<nav" not in full and "Subscribe" not in full
     only_title = (await pages.get("/acme?embed=TITLE,unknown")).text
     assert "Our services" in only_title and "Payments" not in only_title
     fallback = (await pages.get("/acme?embed=,nope")).text

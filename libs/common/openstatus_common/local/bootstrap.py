@@ -1,5 +1,8 @@
 """The demo workspace of ``make run``: a workspace, a read & write API key and a status page.
 
+With ``demo_monitor_url``, a new demo page also gets something to show: a public monitor of that URL (the
+local API's health endpoint) as a component in a group, and a static component.
+
 Running again reuses them: the key saved in ``var/demo-api-key`` stays valid. With
 OPENSTATUS_BOOTSTRAP_API_KEY set, that value is the demo key.
 """
@@ -16,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from openstatus_common.apikeys import Scope, generate_key, hash_key, key_from_plaintext
 from openstatus_common.db.engine import create_engine, session_factory, unit_of_work
-from openstatus_common.db.models import ApiKey, StatusPage, Workspace
+from openstatus_common.db.models import (
+    ApiKey,
+    Monitor,
+    PageComponent,
+    PageComponentGroup,
+    StatusPage,
+    Workspace,
+)
 
 DEMO_SLUG = "demo"
 
@@ -29,7 +39,12 @@ class DemoWorkspace:
 
 
 async def ensure_demo_workspace(
-    database_url: str, *, key_file: Path, bootstrap_key: str = ""
+    database_url: str,
+    *,
+    key_file: Path,
+    bootstrap_key: str = "",
+    demo_monitor_url: str | None = None,
+    regions: tuple[str, ...] = ("ams",),
 ) -> DemoWorkspace:
     saved = await asyncio.to_thread(_read_secret, key_file)
     engine = create_engine(database_url)
@@ -37,7 +52,7 @@ async def ensure_demo_workspace(
         async with unit_of_work(session_factory(engine)) as session:
             workspace = await _workspace(session)
             plaintext = await _api_key(session, workspace, saved_key=saved, bootstrap_key=bootstrap_key)
-            page = await _status_page(session, workspace)
+            page = await _status_page(session, workspace, demo_monitor_url=demo_monitor_url, regions=regions)
             result = DemoWorkspace(workspace_id=workspace.id, api_key=plaintext, page_slug=page.slug)
     finally:
         await engine.dispose()
@@ -91,7 +106,9 @@ async def _key_is_valid(session: AsyncSession, workspace: Workspace, plaintext: 
     return found.first() is not None
 
 
-async def _status_page(session: AsyncSession, workspace: Workspace) -> StatusPage:
+async def _status_page(
+    session: AsyncSession, workspace: Workspace, *, demo_monitor_url: str | None, regions: tuple[str, ...]
+) -> StatusPage:
     page = (
         await session.execute(select(StatusPage).where(StatusPage.slug == DEMO_SLUG))
     ).scalar_one_or_none()
@@ -105,7 +122,36 @@ async def _status_page(session: AsyncSession, workspace: Workspace) -> StatusPag
         )
         session.add(page)
         await session.flush()
+        if demo_monitor_url:
+            await _demo_components(session, workspace, page, demo_monitor_url, regions)
     return page
+
+
+async def _demo_components(
+    session: AsyncSession, workspace: Workspace, page: StatusPage, url: str, regions: tuple[str, ...]
+) -> None:
+    monitor = Monitor(
+        workspace_id=workspace.id,
+        kind="http",
+        name="Demo API health",
+        url=url,
+        periodicity="1m",
+        regions=list(regions),
+        active=True,
+        public=True,
+    )
+    group = PageComponentGroup(page_id=page.id, name="Demo services", order=0, default_open=True)
+    session.add_all([monitor, group])
+    await session.flush()
+    session.add_all(
+        [
+            PageComponent(
+                page_id=page.id, type="monitor", monitor_id=monitor.id, name="API", group_id=group.id
+            ),
+            PageComponent(page_id=page.id, type="static", name="Email delivery", order=1),
+        ]
+    )
+    await session.flush()
 
 
 def _read_secret(path: Path) -> str:

@@ -126,6 +126,8 @@ class Supervisor:
                 self.settings.database_url,
                 key_file=var_dir / "demo-api-key",
                 bootstrap_key=self.settings.bootstrap_api_key,
+                demo_monitor_url=f"{self.settings.api_url}/healthz",
+                regions=tuple(region.value for region in self.settings.regions),
             )
             env = {
                 **os.environ,

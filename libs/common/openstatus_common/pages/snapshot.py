@@ -195,7 +195,9 @@ class PageSnapshot:
 
     @property
     def upcoming_maintenances(self) -> tuple[MaintenanceView, ...]:
-        return tuple(sorted((m for m in self.maintenances if m.upcoming(self.generated_at)), key=lambda m: m.starts_at))
+        return tuple(
+            sorted((m for m in self.maintenances if m.upcoming(self.generated_at)), key=lambda m: m.starts_at)
+        )
 
     @property
     def widget_status(self) -> str:
@@ -233,11 +235,15 @@ async def load_snapshot(
     if page is None:
         return None
     config = _config(page)
-    window_start = datetime.combine(now.astimezone(UTC).date() - timedelta(days=days - 1), datetime.min.time(), UTC)
+    window_start = datetime.combine(
+        now.astimezone(UTC).date() - timedelta(days=days - 1), datetime.min.time(), UTC
+    )
 
     groups = (
-        await session.execute(select(PageComponentGroup).where(PageComponentGroup.page_id == page_id))
-    ).scalars().all()
+        (await session.execute(select(PageComponentGroup).where(PageComponentGroup.page_id == page_id)))
+        .scalars()
+        .all()
+    )
     component_rows = (
         await session.execute(
             select(PageComponent, Monitor.status, Monitor.public, Monitor.deleted_at)
@@ -338,13 +344,21 @@ def _config(page: StatusPage) -> PageConfig:
 
 async def _reports(session: AsyncSession, page_id: int, since: datetime) -> list[ReportView]:
     rows = (
-        await session.execute(
-            select(StatusReport).where(
-                StatusReport.page_id == page_id,
-                or_(StatusReport.status != "resolved", StatusReport.resolved_at.is_(None), StatusReport.resolved_at >= since),
+        (
+            await session.execute(
+                select(StatusReport).where(
+                    StatusReport.page_id == page_id,
+                    or_(
+                        StatusReport.status != "resolved",
+                        StatusReport.resolved_at.is_(None),
+                        StatusReport.resolved_at >= since,
+                    ),
+                )
             )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     if not rows:
         return []
     ids = [r.id for r in rows]
@@ -380,10 +394,14 @@ async def _reports(session: AsyncSession, page_id: int, since: datetime) -> list
 
 async def _maintenances(session: AsyncSession, page_id: int, since: datetime) -> list[MaintenanceView]:
     rows = (
-        await session.execute(
-            select(Maintenance).where(Maintenance.page_id == page_id, Maintenance.ends_at >= since)
+        (
+            await session.execute(
+                select(Maintenance).where(Maintenance.page_id == page_id, Maintenance.ends_at >= since)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     if not rows:
         return []
     links: dict[int, list[int]] = defaultdict(list)
@@ -411,7 +429,9 @@ async def _maintenances(session: AsyncSession, page_id: int, since: datetime) ->
     return sorted(views, key=lambda m: (m.starts_at, m.id), reverse=True)
 
 
-async def _incidents(session: AsyncSession, monitor_ids: Sequence[int], since: datetime) -> list[IncidentView]:
+async def _incidents(
+    session: AsyncSession, monitor_ids: Sequence[int], since: datetime
+) -> list[IncidentView]:
     if not monitor_ids:
         return []
     rows = (
@@ -489,7 +509,9 @@ def _component(
         counts=counts,
         incidents=[Happening("incident", i.id, "", i.interval(now)) for i in incidents],
         reports=[Happening("report", r.id, r.title, r.impact(now)) for r in mine_reports],
-        maintenances=[Happening("maintenance", m.id, m.title, m.interval) for m in mine_maint if m.starts_at <= now],
+        maintenances=[
+            Happening("maintenance", m.id, m.title, m.interval) for m in mine_maint if m.starts_at <= now
+        ],
         days=days,
     )
     return ComponentView(

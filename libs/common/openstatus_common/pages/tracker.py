@@ -54,8 +54,14 @@ class TrackerConfig:
         card = raw.get("cardType")
         show = raw.get("showUptime")
         return cls(
-            bar_type=BarType(bar) if bar in BarType._value2member_map_ else BarType.ABSOLUTE,
-            card_type=CardType(card) if card in CardType._value2member_map_ else CardType.REQUESTS,
+            bar_type=BarType(bar)
+            if isinstance(bar, str) and bar in BarType._value2member_map_
+            else BarType.ABSOLUTE,
+            card_type=(
+                CardType(card)
+                if isinstance(card, str) and card in CardType._value2member_map_
+                else CardType.REQUESTS
+            ),
             show_uptime=show if isinstance(show, bool) else True,
         )
 
@@ -149,7 +155,10 @@ def build_tracker(
         )
         for day in day_list
     ]
-    return Tracker(bars=tuple(bars), uptime=_window_uptime(bars, config, uses_checks, now, incidents, reports, maintenances))
+    return Tracker(
+        bars=tuple(bars),
+        uptime=_window_uptime(bars, config, uses_checks, now, incidents, reports, maintenances),
+    )
 
 
 def _intervals(happenings: Sequence[Happening]) -> list[Interval]:
@@ -172,7 +181,7 @@ def _bar(
     touching = tuple(
         h
         for h in (*incidents, *reports, *maintenances)
-        if h.interval.end > window.start and h.interval.start < window.end
+        if (h.interval.end > window.start and h.interval.start < window.end)
         or (h.interval.start == h.interval.end and window.start <= h.interval.start < window.end)
     )
     down = clip(_intervals(incidents), window)
@@ -197,7 +206,9 @@ def _bar(
         segments: tuple[tuple[str, float], ...] = ((status, 1.0),)
         uptime = manual_uptime(window, _intervals(reports), _intervals(maintenances))
     elif config.card_type is CardType.REQUESTS and uses_checks:
-        segments = _shares((("error", counts.error), ("degraded", counts.degraded), ("success", counts.success)))
+        segments = _shares(
+            (("error", counts.error), ("degraded", counts.degraded), ("success", counts.success))
+        )
         if not segments:
             segments = ((status, 1.0),)
         uptime = requests_uptime(counts.success, counts.degraded, counts.error)
@@ -211,7 +222,9 @@ def _bar(
                 ("success", max(0.0, length - (downtime + degraded_time + maintenance_time).total_seconds())),
             )
         )
-        uptime = duration_uptime(window, [*_intervals(incidents), *_intervals(reports)], _intervals(maintenances))
+        uptime = duration_uptime(
+            window, [*_intervals(incidents), *_intervals(reports)], _intervals(maintenances)
+        )
     return DayBar(day, status, segments, uptime, counts, downtime, degraded_time, maintenance_time, touching)
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from starlette.exceptions import HTTPException
 from sqlalchemy import select
+from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from openstatus_common.db.base import utcnow
