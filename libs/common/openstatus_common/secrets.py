@@ -9,7 +9,11 @@ from __future__ import annotations
 import os
 import secrets
 
+import structlog
+
 from openstatus_common.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 KEY_FILE = "secret-key"
 
@@ -23,12 +27,16 @@ def signing_key(settings: Settings) -> bytes:
         return path.read_bytes().strip()
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48).encode()
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process won the race: use its key
         return path.read_bytes().strip()
+    except OSError as error:
+        # A read-only container: sessions last as long as this process. Set OPENSTATUS_SECRET_KEY.
+        log.warning("secret_key.ephemeral", path=str(path), error=repr(error))
+        return key
     with os.fdopen(fd, "wb") as handle:
         handle.write(key)
     return key
