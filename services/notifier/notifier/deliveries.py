@@ -5,10 +5,14 @@ nothing. A row moves pending -> sending (claimed, committed *before* the send) -
 pending with a later ``next_attempt_at`` after a failure that may pass. A claim is a lease: ``next_attempt_at``
 of a sending row is when it lapses, after which any notifier may claim the row again (its sender died).
 Claims are conditional updates on (status, attempts), so two notifiers never claim the same row at once.
+
+The life-cycle helpers (``insert_new``, ``claim_rows``, ``settle``) also serve ``subscriber_deliveries``,
+whose rows live the same life.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,11 +23,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from openstatus_common.db.engine import unit_of_work
-from openstatus_common.db.models import NotificationChannel, NotificationDelivery, monitor_notifications
+from openstatus_common.db.models import (
+    NotificationChannel,
+    NotificationDelivery,
+    SubscriberDelivery,
+    monitor_notifications,
+)
 from openstatus_common.messages import Event, MonitorAlert
 from openstatus_common.notify import Provider
 
 OPEN = ("pending", "sending")
+INSERT_BATCH = 500
+
+# The tables whose rows live the pending -> sending -> sent | failed life.
+Tracked = type[NotificationDelivery] | type[SubscriberDelivery]
 
 
 @dataclass(frozen=True)
@@ -75,14 +88,44 @@ async def record_alert(session: AsyncSession, event: Event, alert: MonitorAlert,
         }
         for channel_id in channel_ids
     ]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(NotificationDelivery)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["event_id", "channel_id"])
-    )
-    await session.execute(statement)
+    await insert_new(session, NotificationDelivery, rows, unique=("event_id", "channel_id"))
     return len(channel_ids)
+
+
+async def insert_new(
+    session: AsyncSession, model: Tracked, rows: Sequence[dict[str, Any]], *, unique: tuple[str, str]
+) -> None:
+    """INSERT ... ON CONFLICT (``unique``) DO NOTHING, in batches: a row that exists already stays as it is."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    for start in range(0, len(rows), INSERT_BATCH):
+        statement = (
+            dialect.insert(model)
+            .values(list(rows[start : start + INSERT_BATCH]))
+            .on_conflict_do_nothing(index_elements=list(unique))
+        )
+        await session.execute(statement)
+
+
+async def claim_rows(
+    session: AsyncSession,
+    model: Tracked,
+    candidates: Iterable[tuple[int, str, int]],
+    *,
+    now: datetime,
+    lease: timedelta,
+) -> dict[int, bool]:
+    """Claim each (id, status, attempts) candidate that is unchanged; {id: resumed} of those won."""
+    won: dict[int, bool] = {}
+    for delivery_id, status, attempts in candidates:
+        result = await session.execute(
+            update(model)
+            .where(model.id == delivery_id, model.status == status, model.attempts == attempts)
+            .values(status="sending", attempts=attempts + 1, next_attempt_at=now + lease, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) == 1:
+            won[delivery_id] = status == "sending"
+    return won
 
 
 async def claim_due(
@@ -114,16 +157,13 @@ async def claim_due(
                 .limit(limit)
             )
         ).all()
-        won: dict[int, bool] = {}
-        for delivery_id, status, attempts in candidates:
-            result = await session.execute(
-                update(row)
-                .where(row.id == delivery_id, row.status == status, row.attempts == attempts)
-                .values(status="sending", attempts=attempts + 1, next_attempt_at=now + lease, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(result, "rowcount", 0) == 1:
-                won[delivery_id] = status == "sending"
+        won = await claim_rows(
+            session,
+            row,
+            [(id_, status, attempts) for id_, status, attempts in candidates],
+            now=now,
+            lease=lease,
+        )
         if not won:
             return []
         rows = await session.execute(
@@ -153,30 +193,40 @@ async def claim_due(
         ]
 
 
-async def _settle(
-    sessions: async_sessionmaker[AsyncSession], claimed: Claimed, values: dict[str, Any]
+async def settle(
+    sessions: async_sessionmaker[AsyncSession],
+    model: Tracked,
+    delivery_id: int,
+    attempts: int,
+    values: dict[str, Any],
 ) -> bool:
     """Write the outcome if the claim is still ours (the same attempt is in flight); False otherwise."""
-    row = NotificationDelivery
     async with unit_of_work(sessions) as session:
         result = await session.execute(
-            update(row)
-            .where(row.id == claimed.id, row.status == "sending", row.attempts == claimed.attempts)
+            update(model)
+            .where(model.id == delivery_id, model.status == "sending", model.attempts == attempts)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
     return getattr(result, "rowcount", 0) == 1
 
 
+def sent_values(now: datetime) -> dict[str, Any]:
+    return {"status": "sent", "sent_at": now, "next_attempt_at": None, "last_error": None, "updated_at": now}
+
+
+def failed_values(error: str, *, now: datetime, retry_at: datetime | None) -> dict[str, Any]:
+    """Back to pending until ``retry_at``; with no ``retry_at``, failed for good."""
+    values: dict[str, Any] = {"last_error": error[:2000], "updated_at": now}
+    if retry_at is None:
+        values |= {"status": "failed", "next_attempt_at": None}
+    else:
+        values |= {"status": "pending", "next_attempt_at": retry_at}
+    return values
+
+
 async def mark_sent(sessions: async_sessionmaker[AsyncSession], claimed: Claimed, *, now: datetime) -> bool:
-    values = {
-        "status": "sent",
-        "sent_at": now,
-        "next_attempt_at": None,
-        "last_error": None,
-        "updated_at": now,
-    }
-    return await _settle(sessions, claimed, values)
+    return await settle(sessions, NotificationDelivery, claimed.id, claimed.attempts, sent_values(now))
 
 
 async def mark_failed(
@@ -188,9 +238,5 @@ async def mark_failed(
     retry_at: datetime | None,
 ) -> bool:
     """Back to pending until ``retry_at``; with no ``retry_at``, failed for good."""
-    values: dict[str, Any] = {"last_error": error[:2000], "updated_at": now}
-    if retry_at is None:
-        values |= {"status": "failed", "next_attempt_at": None}
-    else:
-        values |= {"status": "pending", "next_attempt_at": retry_at}
-    return await _settle(sessions, claimed, values)
+    values = failed_values(error, now=now, retry_at=retry_at)
+    return await settle(sessions, NotificationDelivery, claimed.id, claimed.attempts, values)

@@ -13,8 +13,8 @@ import structlog
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
+from notifier.claim_loop import send_bound
 from notifier.content import Notice, sample_alert
-from notifier.dispatcher import send_bound
 from notifier.senders import SendContext, SendError, send
 from openstatus_common.bus import Bus
 from openstatus_common.db.base import utcnow

@@ -65,11 +65,13 @@ def deliver(settings: Settings, email: EmailMessage) -> None:
         client.send_message(email)
 
 
-async def send(ctx: SendContext, config: EmailConfig, notice: Notice) -> None:
-    settings = ctx.settings
+async def send_email(settings: Settings, email: EmailMessage) -> None:
+    """Send one message through the deployment's SMTP server; SendError says why not and if retrying helps.
+
+    The one SMTP path of the notifier: email channels and status-page subscriber mail both go through it.
+    """
     if not settings.smtp_host:
         raise SendError("SMTP is not configured on this deployment (OPENSTATUS_SMTP_HOST)", permanent=True)
-    email = build_email(config, notice, settings.smtp_from)
     try:
         await asyncio.to_thread(deliver, settings, email)
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
@@ -80,3 +82,7 @@ async def send(ctx: SendContext, config: EmailConfig, notice: Notice) -> None:
         raise SendError(
             f"SMTP {settings.smtp_host}:{settings.smtp_port}: {type(error).__name__} {error}"
         ) from None
+
+
+async def send(ctx: SendContext, config: EmailConfig, notice: Notice) -> None:
+    await send_email(ctx.settings, build_email(config, notice, ctx.settings.smtp_from))

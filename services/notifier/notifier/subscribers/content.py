@@ -1,0 +1,245 @@
+"""What a subscriber mail says: the stored facts (``payload``), and the subject, text and HTML built from them.
+
+A delivery row stores the facts as they were when the event was recorded (the report's update, the
+maintenance window), never a subscriber's token: the confirm and unsubscribe links are built at send time
+from the subscriber row, so the payload is the same for every subscriber of a page and holds no secret.
+Everything user-written (page title, report title, messages, component names) is escaped in the HTML part
+and folded to one line in the subject.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from openstatus_common.messages.base import UtcDatetime
+
+MAX_SUBJECT_PART = 150
+EN_DASH = "\u2013"
+STATUS_LABELS = {
+    "investigating": "Investigating",
+    "identified": "Identified",
+    "monitoring": "Monitoring",
+    "resolved": "Resolved",
+}
+
+
+class PageRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    title: str
+    url: str  # the page's root URL, without a trailing slash
+
+
+class ReportMail(BaseModel):
+    """One timeline entry of a status report (the first one when the report is published)."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["report"] = "report"
+    page: PageRef
+    title: str
+    status: str
+    message: str
+    date: UtcDatetime
+    components: list[str] = []
+
+
+class MaintenanceMail(BaseModel):
+    """A maintenance window: announced, changed, or about to start."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["maintenance"] = "maintenance"
+    stage: Literal["scheduled", "updated", "reminder"]
+    page: PageRef
+    title: str
+    message: str
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
+    components: list[str] = []
+
+
+class ConfirmMail(BaseModel):
+    """The double opt-in mail of a pending subscriber."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["confirm"] = "confirm"
+    page: PageRef
+
+
+PageMail = Annotated[ReportMail | MaintenanceMail | ConfirmMail, Field(discriminator="kind")]
+PAGE_MAIL: TypeAdapter[ReportMail | MaintenanceMail | ConfirmMail] = TypeAdapter(PageMail)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def confirm_url(page: PageRef, token: str) -> str:
+    return f"{page.url}/confirm/{quote(token, safe='')}"
+
+
+def unsubscribe_url(page: PageRef, token: str) -> str:
+    return f"{page.url}/unsubscribe/{quote(token, safe='')}"
+
+
+def one_line(text: str, limit: int = MAX_SUBJECT_PART) -> str:
+    """For a header: whitespace (newlines included) folded to single spaces, clipped."""
+    folded = " ".join(text.split())
+    return folded if len(folded) <= limit else folded[: limit - 1] + "…"
+
+
+def minute(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def window(starts_at: datetime, ends_at: datetime) -> str:
+    """``2026-12-01 14:00-15:00 UTC`` within a day, ``2026-12-01 23:00 - 2026-12-02 01:00 UTC`` across days
+    (with an en dash)."""
+    if starts_at.date() == ends_at.date():
+        return f"{minute(starts_at)}{EN_DASH}{ends_at.strftime('%H:%M')} UTC"
+    return f"{minute(starts_at)} {EN_DASH} {minute(ends_at)} UTC"
+
+
+def _status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status.title())
+
+
+def _paragraphs_html(text: str) -> str:
+    return "".join(
+        f"<p>{html.escape(block).replace(chr(10), '<br>')}</p>"
+        for block in text.split("\n\n")
+        if block.strip()
+    )
+
+
+def _facts_html(facts: list[tuple[str, str]]) -> str:
+    rows = "".join(
+        f"<tr><th align='left' style='padding:2px 12px 2px 0'>{html.escape(label)}</th>"
+        f"<td>{html.escape(value)}</td></tr>"
+        for label, value in facts
+    )
+    return f"<table>{rows}</table>" if rows else ""
+
+
+def _link_html(url: str, label: str) -> str:
+    return f"<a href='{html.escape(url, quote=True)}'>{html.escape(label)}</a>"
+
+
+def _compose(
+    *,
+    subject: str,
+    heading: str,
+    message: str,
+    facts: list[tuple[str, str]],
+    page: PageRef,
+    footer_text: str,
+    footer_html: str,
+) -> Rendered:
+    message = message.replace("\r\n", "\n")
+    text_lines = [heading, ""]
+    if message.strip():
+        text_lines += [message.strip(), ""]
+    text_lines += [f"{label}: {value}" for label, value in facts]
+    text_lines += ["", f"Status page: {page.url}", "", "-- ", footer_text]
+    body_html = (
+        f"<h2>{html.escape(heading)}</h2>{_paragraphs_html(message)}{_facts_html(facts)}"
+        f"<p>{_link_html(page.url, f'View {page.title}')}</p>"
+        f"<hr><p style='color:#666;font-size:12px'>{footer_html}</p>"
+    )
+    return Rendered(subject=subject, text="\n".join(text_lines) + "\n", html=body_html)
+
+
+def render(mail: ReportMail | MaintenanceMail | ConfirmMail, *, token: str) -> Rendered:
+    """The mail for one subscriber, whose ``token`` goes into the confirm or unsubscribe link."""
+    page = mail.page
+    prefix = f"[{one_line(page.title)}]"
+    if isinstance(mail, ConfirmMail):
+        link = confirm_url(page, token)
+        text = (
+            f"Someone, hopefully you, asked to receive status updates from {page.title} at this address.\n\n"
+            f"Confirm your subscription: {link}\n\n"
+            "If it was not you, ignore this message: nothing is sent without a confirmation.\n"
+        )
+        body_html = (
+            f"<p>Someone, hopefully you, asked to receive status updates from {html.escape(page.title)} "
+            f"at this address.</p><p>{_link_html(link, 'Confirm your subscription')}</p>"
+            "<p style='color:#666;font-size:12px'>If it was not you, ignore this message: nothing is sent "
+            "without a confirmation.</p>"
+        )
+        return Rendered(
+            subject=f"Confirm your subscription to {one_line(page.title)}", text=text, html=body_html
+        )
+    leave = unsubscribe_url(page, token)
+    footer_text = (
+        f"You receive this because you subscribed to updates from {page.title}.\nUnsubscribe: {leave}"
+    )
+    footer_html = (
+        f"You receive this because you subscribed to updates from {html.escape(page.title)}. "
+        f"{_link_html(leave, 'Unsubscribe')}"
+    )
+    components = [("Affected", ", ".join(mail.components))] if mail.components else []
+    if isinstance(mail, ReportMail):
+        status = _status_label(mail.status)
+        return _compose(
+            subject=f"{prefix} {status}: {one_line(mail.title)}",
+            heading=f"{mail.title} — {status}",
+            message=mail.message,
+            facts=[("Status", status), *components, ("Posted", f"{minute(mail.date)} UTC")],
+            page=page,
+            footer_text=footer_text,
+            footer_html=footer_html,
+        )
+    span = window(mail.starts_at, mail.ends_at)
+    subject, heading = {
+        "scheduled": (
+            f"{prefix} Scheduled maintenance: {one_line(mail.title)} ({span})",
+            f"Scheduled maintenance: {mail.title}",
+        ),
+        "updated": (
+            f"{prefix} Maintenance updated: {one_line(mail.title)} ({span})",
+            f"Maintenance updated: {mail.title}",
+        ),
+        "reminder": (
+            f"{prefix} Reminder: {one_line(mail.title)} starts at {minute(mail.starts_at)} UTC",
+            f"Reminder: {mail.title} starts at {minute(mail.starts_at)} UTC",
+        ),
+    }[mail.stage]
+    return _compose(
+        subject=subject,
+        heading=heading,
+        message=mail.message,
+        facts=[("When", span), *components],
+        page=page,
+        footer_text=footer_text,
+        footer_html=footer_html,
+    )
+
+
+def build_message(
+    mail: ReportMail | MaintenanceMail | ConfirmMail, *, to: str, token: str, sender: str, key: str
+) -> EmailMessage:
+    """The email for one subscriber; every mail but the confirmation carries RFC 8058 one-click unsubscribe."""
+    rendered = render(mail, token=token)
+    email = EmailMessage()
+    email["Subject"] = rendered.subject
+    email["From"] = sender
+    email["To"] = to
+    email["Date"] = formatdate(localtime=False)
+    email["Message-ID"] = make_msgid(domain="openstatus")
+    email["Auto-Submitted"] = "auto-generated"  # no out-of-office replies
+    email["X-Openstatus-Delivery"] = key
+    if not isinstance(mail, ConfirmMail):
+        email["List-Unsubscribe"] = f"<{unsubscribe_url(mail.page, token)}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    email.set_content(rendered.text)
+    email.add_alternative(rendered.html, subtype="html")
+    return email
