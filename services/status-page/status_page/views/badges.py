@@ -7,10 +7,12 @@ Unknown values fall back to the defaults. Each variant is rendered once per snap
 
 from __future__ import annotations
 
+import asyncio
 import io
 import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFont
@@ -152,12 +154,18 @@ def render_svg(pr: PageRequest, options: BadgeOptions) -> bytes:
         },
     )
     text.text = label
-    return ET.tostring(svg, encoding="utf-8", xml_declaration=False)
+    body: bytes = ET.tostring(svg, encoding="utf-8", xml_declaration=False)
+    return body
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
     value = hex_colour.lstrip("#")
     return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
+
+
+@lru_cache(maxsize=8)
+def _font(size: float) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
 
 
 def render_png(pr: PageRequest, options: BadgeOptions) -> bytes:
@@ -166,7 +174,7 @@ def render_png(pr: PageRequest, options: BadgeOptions) -> bytes:
     label = badge_label(pr)
     colour = overall_style(pr.snapshot.status.value).colour.for_theme(options.theme)
     scale = SUPERSAMPLE
-    font = ImageFont.load_default(size=metrics.font_size * scale)
+    font = _font(metrics.font_size * scale)
     text_x = (metrics.padding + 2 * metrics.dot_radius + metrics.gap) * scale
     text_width = font.getlength(label)
     width = math.ceil((text_x + text_width) / scale + metrics.padding)
@@ -210,6 +218,7 @@ async def badge(pr: PageRequest) -> Response:
     options = BadgeOptions(theme=options.theme, size=options.size)  # the PNG has no variant
 
     async def render() -> tuple[bytes, str]:
-        return render_png(pr, options), PNG
+        # Pillow work (a few milliseconds) stays off the event loop.
+        return await asyncio.to_thread(render_png, pr, options), PNG
 
     return await respond(pr, ("png", *options.key), render, headers=_headers(pr))

@@ -166,7 +166,8 @@ def render_rss(pr: PageRequest) -> bytes:
         _sub(entry, "pubDate", _rfc822(item.published))
         _sub(entry, "category", item.category)
         _sub(entry, "description", item.body_html)
-    return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+    body: bytes = ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+    return body
 
 
 # --- Atom 1.0 ------------------------------------------------------------------------------------------------
@@ -194,7 +195,8 @@ def render_atom(pr: PageRequest) -> bytes:
         _sub(entry, "updated", _rfc3339(item.updated))
         _sub(entry, "category", term=item.category)
         _sub(entry, "content", item.body_html, type="html")
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return body
 
 
 # --- JSON (seed page 28) --------------------------------------------------------------------------------
