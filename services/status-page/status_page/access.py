@@ -258,7 +258,9 @@ def client_ip(request: Request, trusted: Sequence[IPNetwork]) -> IPAddress | Non
     peer = _peer(request)
     if peer is None or not _in(peer, trusted):
         return peer
-    entries = [e for header in request.headers.getlist("x-forwarded-for") for e in header.split(",") if e.strip()]
+    entries = [
+        e for header in request.headers.getlist("x-forwarded-for") for e in header.split(",") if e.strip()
+    ]
     client = peer
     for entry in reversed(entries):
         address = parse_ip(entry)
@@ -401,7 +403,9 @@ async def read_form(request: Request) -> dict[str, str]:
         if len(body) > FORM_LIMIT_BYTES:
             raise HTTPException(413, "Form too large.")
     try:
-        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=FORM_MAX_FIELDS)
+        pairs = parse_qsl(
+            body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=FORM_MAX_FIELDS
+        )
     except ValueError:
         raise HTTPException(400, "Malformed form.") from None
     form: dict[str, str] = {}
@@ -445,9 +449,7 @@ def restricted(pr: PageRequest) -> Response:
 
 
 def too_many(pr: PageRequest, template: str = "login.html", **values: Any) -> Response:
-    response = plain_html(
-        pr, template, status_code=429, error=pr.t("login.too_many"), **values
-    )
+    response = plain_html(pr, template, status_code=429, error=pr.t("login.too_many"), **values)
     response.headers["Retry-After"] = str(int(RATE_WINDOW_SECONDS))
     return response
 
@@ -465,9 +467,7 @@ async def verify_page_password(pr: PageRequest, password: str) -> bool:
     stored = pr.snapshot.page.password_hash
     if not stored or not password:
         return False
-    digest = _b64(
-        hmac.new(pr.pages.signing_key, f"{stored}\x00{password}".encode(), hashlib.sha256).digest()
-    )
+    digest = _b64(hmac.new(pr.pages.signing_key, f"{stored}\x00{password}".encode(), hashlib.sha256).digest())
     cache = _verified_cache(pr)
     now = time.monotonic()
     if cache.get(digest, 0.0) > now:

@@ -89,7 +89,10 @@ class PageRequest:
     @property
     def locale_links(self) -> list[tuple[str, str, str]]:
         """(code, name, url of this route in that locale) for the switcher."""
-        return [(code, LOCALE_NAMES[code], self.url(self.path, locale=code)) for code in self.snapshot.page.locales]
+        return [
+            (code, LOCALE_NAMES[code], self.url(self.path, locale=code))
+            for code in self.snapshot.page.locales
+        ]
 
 
 View = Callable[[PageRequest], Awaitable[Response]]

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 
 from status_page.context import View
-from status_page.views import badges, feeds, html, summary
 from status_page.views import access as access_views
+from status_page.views import badges, feeds, html, summary
 from status_page.views import subscribe as subscribe_views
 
 
@@ -20,7 +20,9 @@ class Route:
     gated: bool = True
 
 
-def route(pattern: str, view: View, *, methods: tuple[str, ...] = ("GET", "HEAD"), gated: bool = True) -> Route:
+def route(
+    pattern: str, view: View, *, methods: tuple[str, ...] = ("GET", "HEAD"), gated: bool = True
+) -> Route:
     return Route(re.compile(f"^{pattern}$"), view, frozenset(methods), gated)
 
 
@@ -48,7 +50,10 @@ ROUTES += [
     # GET only, never HEAD: a link checker's HEAD must not confirm or unsubscribe anybody.
     route(f"confirm/{subscribe_views.TOKEN_PATTERN}", subscribe_views.confirm, methods=("GET",), gated=False),
     route(
-        f"unsubscribe/{subscribe_views.TOKEN_PATTERN}", subscribe_views.unsubscribe, methods=("GET", "POST"), gated=False
+        f"unsubscribe/{subscribe_views.TOKEN_PATTERN}",
+        subscribe_views.unsubscribe,
+        methods=("GET", "POST"),
+        gated=False,
     ),
 ]
 

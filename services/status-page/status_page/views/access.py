@@ -111,7 +111,7 @@ async def _email(pr: PageRequest, raw_email: str, following: str) -> Response:
             "message.html",
             status_code=503,
             title=pr.t("login.title"),
-            message="The sign-in mail could not be sent. Please try again later.",
+            message=pr.t("login.send_failed"),
         )
     log.info("page.magic_link_sent", page_id=page.id)
     return _form(pr, notice=pr.t("login.email_sent"), sent=True)
@@ -121,7 +121,9 @@ async def magic(pr: PageRequest) -> Response:
     """The link from the mail: a session for its address, then the page."""
     if _mode(pr) != "email":
         return _home(pr)
-    email = access.magic_email(pr.pages.signing_key, pr.snapshot.page, pr.request.query_params.get("token", ""))
+    email = access.magic_email(
+        pr.pages.signing_key, pr.snapshot.page, pr.request.query_params.get("token", "")
+    )
     if email is None:
         response = _form(pr, status_code=401, error=pr.t("login.expired"))
         response.headers.update(NO_REFERRER)

@@ -28,7 +28,7 @@ from status_page.views.common import plain_html
 
 log = structlog.get_logger(__name__)
 
-TOKEN_PATTERN = r"(?P<token>[A-Za-z0-9_-]{1,128})"
+TOKEN_PATTERN = r"(?P<token>[A-Za-z0-9_-]{1,128})"  # noqa: S105 (a regex, not a secret)
 NO_REFERRER = {"Referrer-Policy": "no-referrer"}
 
 
@@ -44,7 +44,9 @@ def _result(pr: PageRequest, message: str, *, status_code: int = 200, **values: 
 
 async def subscribe(pr: PageRequest) -> Response:
     access.require_same_origin(pr.request)
-    if not access.limiter(pr, "subscribe", access.SUBSCRIBES_PER_WINDOW).hit(f"{pr.page_id}:{access.visitor(pr)}"):
+    if not access.limiter(pr, "subscribe", access.SUBSCRIBES_PER_WINDOW).hit(
+        f"{pr.page_id}:{access.visitor(pr)}"
+    ):
         log.info("page.subscribe_limited", page_id=pr.page_id)
         response = _result(pr, pr.t("login.too_many"), status_code=429)
         response.headers["Retry-After"] = str(int(access.RATE_WINDOW_SECONDS))
