@@ -6,8 +6,13 @@ from fastapi import FastAPI
 
 from api.errors import register_error_handlers
 from api.incidents.router import router as incidents_router
+from api.maintenances.router import router as maintenances_router
 from api.monitors.router import router as monitors_router
 from api.notifications.router import router as notifications_router
+from api.page_components.router import router as page_components_router
+from api.pages.router import router as pages_router
+from api.status_reports.router import router as status_reports_router
+from api.subscribers.router import router as subscribers_router
 from api.workspaces.router import router as workspaces_router
 from openstatus_common.http import RequestIdMiddleware
 from openstatus_common.service import ServiceContext, health_router
@@ -30,4 +35,9 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(monitors_router, prefix="/v1")
     app.include_router(incidents_router, prefix="/v1")
     app.include_router(notifications_router, prefix="/v1")
+    app.include_router(pages_router, prefix="/v1")
+    app.include_router(page_components_router, prefix="/v1")
+    app.include_router(subscribers_router, prefix="/v1")
+    app.include_router(status_reports_router, prefix="/v1")
+    app.include_router(maintenances_router, prefix="/v1")
     return app

@@ -3,6 +3,7 @@
 The API (operators adding subscribers) and the status-page service (visitors subscribing, following the
 links in their mails) share these functions. They flush, never commit; the caller owns the transaction.
 
+Addresses are matched without regard to case (the domain is stored lowercased, the local part as given).
 A subscriber is *pending* (``accepted_at`` unset), *active* (accepted) or *unsubscribed* (``unsubscribed_at``
 set). Subscribing a pending address again asks for confirmation again; subscribing an unsubscribed address
 re-activates its row as pending (or active when ``confirmed``) with a new token, so links from old mails stop
@@ -19,7 +20,7 @@ import re
 import secrets
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openstatus_common.db.base import utcnow
@@ -91,9 +92,13 @@ async def subscribe(
     ).scalar_one_or_none()
     if workspace_id is None:
         raise NotFound(f"page {page_id} not found", field="pageId")
+    # Local parts are case-sensitive on paper, never in practice: one person, one subscription.
     subscriber = (
         await session.execute(
-            select(PageSubscriber).where(PageSubscriber.page_id == page_id, PageSubscriber.email == address)
+            select(PageSubscriber)
+            .where(PageSubscriber.page_id == page_id, func.lower(PageSubscriber.email) == address.lower())
+            .order_by(PageSubscriber.id)
+            .limit(1)
         )
     ).scalar_one_or_none()
     now = utcnow()

@@ -26,22 +26,26 @@
         label(button);
       });
     });
-    // Trackers: one tab stop each; arrow keys, Home and End move between days (roving tabindex).
+    // Trackers: one tab stop each; arrow keys, Home and End move between the visible days (roving tabindex).
     document.querySelectorAll("[data-tracker]").forEach(function (tracker) {
       var bars = Array.prototype.slice.call(tracker.querySelectorAll(".bar"));
+      tracker.addEventListener("focusin", function (event) {
+        var bar = event.target.closest ? event.target.closest(".bar") : null;
+        if (!bar) return;
+        bars.forEach(function (b) { b.tabIndex = b === bar ? 0 : -1; });
+      });
       tracker.addEventListener("keydown", function (event) {
-        var index = bars.indexOf(document.activeElement);
+        var shown = bars.filter(function (b) { return b.getClientRects().length > 0; });
+        var index = shown.indexOf(document.activeElement);
         if (index < 0) return;
         var next = index;
         if (event.key === "ArrowLeft") next = Math.max(0, index - 1);
-        else if (event.key === "ArrowRight") next = Math.min(bars.length - 1, index + 1);
+        else if (event.key === "ArrowRight") next = Math.min(shown.length - 1, index + 1);
         else if (event.key === "Home") next = 0;
-        else if (event.key === "End") next = bars.length - 1;
+        else if (event.key === "End") next = shown.length - 1;
         else return;
         event.preventDefault();
-        bars[index].tabIndex = -1;
-        bars[next].tabIndex = 0;
-        bars[next].focus();
+        shown[next].focus();
       });
     });
   });
