@@ -132,7 +132,10 @@ class Settings(BaseSettings):
         default=30.0, ge=0, le=3600, description="Longest a page is served from cache without an event"
     )
     maintenance_reminder_minutes: int = Field(
-        default=60, ge=0, le=10_080, description="Subscribers are reminded this long before a maintenance; 0: never"
+        default=60,
+        ge=0,
+        le=10_080,
+        description="Subscribers are reminded this long before a maintenance; 0: never",
     )
     bootstrap_api_key: str = Field(default="", description="Use this value as the demo workspace's API key")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -201,7 +204,9 @@ class Settings(BaseSettings):
 
     @property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-        return tuple(ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies.split(",") if item)
+        return tuple(
+            ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies.split(",") if item
+        )
 
     @field_validator("dns_nameservers")
     @classmethod

@@ -11,6 +11,7 @@ from api.monitors.router import router as monitors_router
 from api.notifications.router import router as notifications_router
 from api.page_components.router import router as page_components_router
 from api.pages.router import router as pages_router
+from api.public.router import router as public_router
 from api.status_reports.router import router as status_reports_router
 from api.subscribers.router import router as subscribers_router
 from api.workspaces.router import router as workspaces_router
@@ -31,6 +32,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     register_error_handlers(app)
     app.include_router(health_router(ctx))
+    app.include_router(public_router)
     app.include_router(workspaces_router, prefix="/v1")
     app.include_router(monitors_router, prefix="/v1")
     app.include_router(incidents_router, prefix="/v1")

@@ -13,16 +13,13 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import service as audit
 from api.auth.service import AuthContext
 from api.incidents.schemas import IncidentOut, IncidentStatus, RegionStateOut
-from openstatus_common.bus import Bus
-from openstatus_common.bus.streams import event_subject
 from openstatus_common.db.base import utcnow
-from openstatus_common.db.engine import unit_of_work
 from openstatus_common.db.models import EventOutbox, Incident, Monitor, MonitorRegionState
 from openstatus_common.errors import NotFound, PermissionDenied
 from openstatus_common.messages import Event, EventKind

@@ -2,8 +2,8 @@
 
 from incident_engine.incidents.engine import Applied, apply_result, lock_monitor
 from incident_engine.incidents.maintenance import active_maintenance_for
-from openstatus_common.outbox import publish_pending, stage, sweep
 from incident_engine.incidents.worker import incidents_consumer, run_incident_engine
+from openstatus_common.outbox import publish_pending, stage, sweep
 
 __all__ = [
     "Applied",

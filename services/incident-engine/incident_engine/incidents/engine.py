@@ -23,10 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_engine.incidents import events as ev
 from incident_engine.incidents.maintenance import active_maintenance_for
-from openstatus_common.outbox import stage
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.models import Incident, Monitor, MonitorRegionState
 from openstatus_common.messages import CheckResult, Event, EventKind
+from openstatus_common.outbox import stage
 from openstatus_common.rules.quorum import (
     AlertStatus,
     Decision,

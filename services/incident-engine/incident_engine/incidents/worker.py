@@ -19,10 +19,10 @@ from datetime import timedelta
 import structlog
 
 from incident_engine.incidents.engine import apply_result
-from openstatus_common.outbox import publish_pending, sweep
 from openstatus_common.bus import Consumer, ConsumerSpec, Delivery, StreamName
 from openstatus_common.db.engine import unit_of_work
 from openstatus_common.messages import CheckResult
+from openstatus_common.outbox import publish_pending, sweep
 from openstatus_common.service import ServiceContext
 
 log = structlog.get_logger(__name__)

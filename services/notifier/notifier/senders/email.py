@@ -15,6 +15,7 @@ from email.utils import formatdate, make_msgid
 
 from notifier.content import Message, Notice, render
 from notifier.senders.base import SendContext, SendError
+from openstatus_common.mail import new_message
 from openstatus_common.notify import EmailConfig
 from openstatus_common.settings import Settings
 
@@ -35,7 +36,7 @@ def build_html(message: Message) -> str:
 
 def build_email(config: EmailConfig, notice: Notice, sender: str) -> EmailMessage:
     message = render(notice)
-    email = EmailMessage()
+    email = new_message()
     email["Subject"] = message.title
     email["From"] = sender
     email["To"] = config.email

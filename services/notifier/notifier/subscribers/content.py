@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from openstatus_common.mail import new_message
 from openstatus_common.messages.base import UtcDatetime
 
 MAX_SUBJECT_PART = 150
@@ -229,7 +230,7 @@ def build_message(
 ) -> EmailMessage:
     """The email for one subscriber; every mail but the confirmation carries RFC 8058 one-click unsubscribe."""
     rendered = render(mail, token=token)
-    email = EmailMessage()
+    email = new_message()
     email["Subject"] = rendered.subject
     email["From"] = sender
     email["To"] = to

@@ -22,6 +22,7 @@ import structlog
 from starlette.responses import RedirectResponse, Response
 
 from openstatus_common.errors import InvalidArgument
+from openstatus_common.mail import new_message
 from openstatus_common.pages.subscribers import normalize_email
 from openstatus_common.pages.urls import page_url
 from openstatus_common.settings import Settings
@@ -161,7 +162,7 @@ def _link(pr: PageRequest, path: str) -> str:
 
 def _magic_mail(pr: PageRequest, email: str, link: str) -> EmailMessage:
     title = " ".join(pr.snapshot.page.title.split()) or pr.snapshot.page.slug
-    message = EmailMessage()
+    message = new_message()
     message["Subject"] = f"Sign in to {title}"
     message["From"] = pr.pages.settings.smtp_from
     message["To"] = email

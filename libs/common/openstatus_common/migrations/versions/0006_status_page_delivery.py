@@ -52,7 +52,9 @@ def upgrade() -> None:
         op.f("ix_subscriber_deliveries_subscriber_id"), "subscriber_deliveries", ["subscriber_id"]
     )
     op.create_index(
-        "ix_subscriber_deliveries_status_next_attempt_at", "subscriber_deliveries", ["status", "next_attempt_at"]
+        "ix_subscriber_deliveries_status_next_attempt_at",
+        "subscriber_deliveries",
+        ["status", "next_attempt_at"],
     )
     with op.batch_alter_table("maintenances") as batch:
         batch.add_column(sa.Column("reminder_sent_at", TIMESTAMP, nullable=True))

@@ -1,0 +1,1 @@
+"""Unauthenticated endpoints on the API host."""
