@@ -38,6 +38,7 @@ from openstatus_common.db.models import (
     Workspace,
     status_report_components,
 )
+from openstatus_common.mail import MAIL_POLICY
 from openstatus_common.messages import Event, EventKind
 from openstatus_common.settings import Settings
 from openstatus_common.testing.processes import wait_for
@@ -209,7 +210,7 @@ def mail_settings(smtp: SmtpReceiver) -> dict[str, Any]:
 def received(smtp: SmtpReceiver) -> list[tuple[list[str], EmailMessage]]:
     """What the SMTP server got, parsed as a mail client does (headers unfolded and decoded)."""
     return [
-        (recipients, cast(EmailMessage, message_from_bytes(message.as_bytes(), policy=policy.default)))
+        (recipients, cast(EmailMessage, message_from_bytes(message.as_bytes(policy=MAIL_POLICY), policy=policy.default)))
         for recipients, message in smtp.messages
     ]
 
