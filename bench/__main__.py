@@ -12,7 +12,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-BENCHMARKS = ["bus_throughput", "probe_http", "probe_bus", "recorder", "detection", "alerting", "pipeline"]
+BENCHMARKS = [
+    "bus_throughput",
+    "probe_http",
+    "probe_bus",
+    "recorder",
+    "detection",
+    "alerting",
+    "pipeline",
+    "status_page",
+]
 RESULTS = Path(__file__).parent / "results"
 
 

@@ -26,7 +26,7 @@ from openstatus_common.bus import Bus
 from openstatus_common.db.engine import create_engine, ping, session_factory
 from openstatus_common.logging import configure_logging
 from openstatus_common.settings import Settings, load_settings_or_exit
-from openstatus_common.tracing import configure_tracing
+from openstatus_common.tracing import configure_tracing, http_telemetry
 
 log = structlog.get_logger(__name__)
 
@@ -122,7 +122,13 @@ def health_router(ctx: ServiceContext) -> APIRouter:
 
 def health_app(ctx: ServiceContext) -> FastAPI:
     """The HTTP surface of a service that has no other: health endpoints only."""
-    app = FastAPI(title=f"openstatus {ctx.name}", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title=f"openstatus {ctx.name}",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        telemetry=http_telemetry(ctx.settings),
+    )
     app.include_router(health_router(ctx))
     return app
 

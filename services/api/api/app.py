@@ -17,10 +17,12 @@ from api.subscribers.router import router as subscribers_router
 from api.workspaces.router import router as workspaces_router
 from openstatus_common.http import RequestIdMiddleware
 from openstatus_common.service import ServiceContext, health_router
+from openstatus_common.tracing import http_telemetry
 
 
 def create_app(ctx: ServiceContext) -> FastAPI:
     app = FastAPI(
+        telemetry=http_telemetry(ctx.settings),
         title="openstatus API",
         version="1.0.0",
         description="Uptime monitoring and status pages. Authenticate with the `x-openstatus-key` header.",

@@ -210,7 +210,12 @@ def mail_settings(smtp: SmtpReceiver) -> dict[str, Any]:
 def received(smtp: SmtpReceiver) -> list[tuple[list[str], EmailMessage]]:
     """What the SMTP server got, parsed as a mail client does (headers unfolded and decoded)."""
     return [
-        (recipients, cast(EmailMessage, message_from_bytes(message.as_bytes(policy=MAIL_POLICY), policy=policy.default)))
+        (
+            recipients,
+            cast(
+                EmailMessage, message_from_bytes(message.as_bytes(policy=MAIL_POLICY), policy=policy.default)
+            ),
+        )
         for recipients, message in smtp.messages
     ]
 

@@ -15,15 +15,16 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from openstatus_common.http import RequestIdMiddleware
 from openstatus_common.pages.snapshot import LOCALES, PageSnapshot
-from openstatus_common.pages.tracker import DayBar
 from openstatus_common.secrets import signing_key
 from openstatus_common.service import ServiceContext, health_router
+from openstatus_common.tracing import http_telemetry
 from status_page import access
 from status_page.context import TEMPLATES_DIR, Embed, PageRequest, Pages
 from status_page.i18n import Translator
 from status_page.routes import match
 from status_page.routing import path_target, target_for
 from status_page.store import PageStore
+from status_page.trackers import render_tracker
 
 log = structlog.get_logger(__name__)
 
@@ -32,12 +33,18 @@ PAGES_STATE = "pages"
 
 
 def create_app(ctx: ServiceContext) -> FastAPI:
-    app = FastAPI(title="openstatus status pages", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="openstatus status pages",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        telemetry=http_telemetry(ctx.settings),
+    )
     app.add_middleware(RequestIdMiddleware)
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
     templates.env.trim_blocks = True
     templates.env.lstrip_blocks = True
-    templates.env.globals["bar_style"] = bar_style
+    templates.env.globals["render_tracker"] = render_tracker
     store = PageStore(lambda: ctx.sessions, cache_seconds=ctx.settings.status_page_cache_seconds)
     pages = Pages(
         ctx=ctx,
@@ -139,17 +146,6 @@ async def _dispatch(pages: Pages, request: Request) -> Response:
         return await route.view(pr)
     except HTTPException as error:
         return _error(error.status_code, str(error.detail))
-
-
-def bar_style(bar: DayBar) -> str:
-    """A proportional bar: its segments as a bottom-up CSS gradient (colours from the theme's variables)."""
-    stops: list[str] = []
-    at = 0.0
-    for name, share in bar.segments:
-        end = at + share * 100
-        stops.append(f"var(--c-{name}) {at:.2f}% {end:.2f}%")
-        at = end
-    return "--g:linear-gradient(to top," + ",".join(stops) + ")"
 
 
 def _error(status_code: int, message: str) -> Response:

@@ -27,6 +27,7 @@ from openstatus_common.rules.uptime import (
 
 DAYS = 90
 DAY = timedelta(days=1)
+ZERO = timedelta()
 
 
 class BarType(StrEnum):
@@ -184,15 +185,18 @@ def _bar(
         if (h.interval.end > window.start and h.interval.start < window.end)
         or (h.interval.start == h.interval.end and window.start <= h.interval.start < window.end)
     )
+    has_data = (counts.total > 0) if uses_checks else window.end > since
+    if not touching:
+        # The common day: nothing happened, so no interval maths.
+        if not has_data:
+            return DayBar(day, "empty", (), None, counts, ZERO, ZERO, ZERO, ())
+        return _quiet_bar(day, window, config, uses_checks, counts)
     down = clip(_intervals(incidents), window)
     maint = clip(_intervals(maintenances), window)
     report_time = subtract(clip(_intervals(reports), window), down)
     downtime = total_length(subtract(down, maint))
     degraded_time = total_length(subtract(report_time, maint))
     maintenance_time = total_length(maint)
-    has_data = (counts.total > 0) if uses_checks else window.end > since
-    if not has_data and not touching:
-        return DayBar(day, "empty", (), None, counts, downtime, degraded_time, maintenance_time, ())
     kinds = {h.kind for h in touching}
     if "incident" in kinds:
         status = "error"
@@ -226,6 +230,27 @@ def _bar(
             window, [*_intervals(incidents), *_intervals(reports)], _intervals(maintenances)
         )
     return DayBar(day, status, segments, uptime, counts, downtime, degraded_time, maintenance_time, touching)
+
+
+def _quiet_bar(
+    day: date, window: Interval, config: TrackerConfig, uses_checks: bool, counts: Counts
+) -> DayBar:
+    """A day no incident, report or maintenance touched: only its checks can colour it."""
+    if config.bar_type is BarType.ABSOLUTE and config.card_type is CardType.REQUESTS and uses_checks:
+        status = "degraded" if counts.error or counts.degraded else "success"
+        segments = _shares(
+            (("error", counts.error), ("degraded", counts.degraded), ("success", counts.success))
+        )
+        uptime = requests_uptime(counts.success, counts.degraded, counts.error)
+    else:
+        status = (
+            "degraded"
+            if uses_checks and config.bar_type is BarType.ABSOLUTE and (counts.error or counts.degraded)
+            else "success"
+        )
+        segments = (("success", 1.0),)
+        uptime = 100.0 if window.length > ZERO else None
+    return DayBar(day, status, segments or ((status, 1.0),), uptime, counts, ZERO, ZERO, ZERO, ())
 
 
 def _shares(parts: Sequence[tuple[str, float]]) -> tuple[tuple[str, float], ...]:

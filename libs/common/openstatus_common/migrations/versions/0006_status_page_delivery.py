@@ -2,6 +2,8 @@
 
 - ``subscriber_deliveries``: one row per (message, subscriber), the notifier's work queue for page mail.
 - ``maintenances.reminder_sent_at``: the "starts soon" reminder goes out once per window.
+- an index on ``check_rollups`` (granularity, monitor_id, bucket_start), counts included on PostgreSQL: a
+  status page's 90 days of daily counts for all its monitors, without walking every hourly row.
 
 Revision ID: 0006
 Revises: 0005
@@ -24,6 +26,7 @@ depends_on: str | Sequence[str] | None = None
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 TIMESTAMP = sa.DateTime(timezone=True)
+ROLLUP_RANGE_INDEX = "ix_check_rollups_granularity_monitor_id_bucket_start"
 
 
 def upgrade() -> None:
@@ -58,9 +61,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("maintenances") as batch:
         batch.add_column(sa.Column("reminder_sent_at", TIMESTAMP, nullable=True))
+    op.create_index(
+        ROLLUP_RANGE_INDEX,
+        "check_rollups",
+        ["granularity", "monitor_id", "bucket_start"],
+        postgresql_include=["success_count", "degraded_count", "error_count"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(ROLLUP_RANGE_INDEX, table_name="check_rollups")
     with op.batch_alter_table("maintenances") as batch:
         batch.drop_column("reminder_sent_at")
     op.drop_index("ix_subscriber_deliveries_status_next_attempt_at", table_name="subscriber_deliveries")
