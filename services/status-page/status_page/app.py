@@ -45,6 +45,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     templates.env.trim_blocks = True
     templates.env.lstrip_blocks = True
     templates.env.globals["render_tracker"] = render_tracker
+    for name in templates.env.list_templates(extensions=["html"]):
+        templates.env.get_template(name)  # compiled now, not on the first visitor's request
     store = PageStore(lambda: ctx.sessions, cache_seconds=ctx.settings.status_page_cache_seconds)
     pages = Pages(
         ctx=ctx,

@@ -142,24 +142,49 @@ def build_tracker(
         incidents = ()
     uses_checks = is_monitor and config.bar_type is BarType.ABSOLUTE
     day_list = tracker_days(now, days)
-    bars = [
-        _bar(
-            day,
-            now=now,
-            since=since,
-            config=config,
-            uses_checks=uses_checks,
-            counts=counts.get(day, Counts()),
-            incidents=incidents,
-            reports=reports,
-            maintenances=maintenances,
-        )
-        for day in day_list
-    ]
+    touched = _touched_days(day_list[0], (*incidents, *reports, *maintenances))
+    empty = Counts()
+    bars: list[DayBar] = []
+    for day in day_list:
+        day_counts = counts.get(day, empty)
+        if day in touched:
+            bars.append(
+                _bar(
+                    day,
+                    now=now,
+                    since=since,
+                    config=config,
+                    uses_checks=uses_checks,
+                    counts=day_counts,
+                    incidents=incidents,
+                    reports=reports,
+                    maintenances=maintenances,
+                )
+            )
+            continue
+        # The common day: nothing happened, so no interval maths.
+        window = day_window(day, now)
+        has_data = (day_counts.total > 0) if uses_checks else window.end > since
+        if has_data:
+            bars.append(_quiet_bar(day, window, config, uses_checks, day_counts))
+        else:
+            bars.append(DayBar(day, "empty", (), None, day_counts, ZERO, ZERO, ZERO, ()))
     return Tracker(
         bars=tuple(bars),
         uptime=_window_uptime(bars, config, uses_checks, now, incidents, reports, maintenances),
     )
+
+
+def _touched_days(first: date, happenings: Sequence[Happening]) -> set[date]:
+    """Every tracker day (from ``first``) that one of ``happenings`` overlaps."""
+    days: set[date] = set()
+    for happening in happenings:
+        day = max(happening.interval.start.astimezone(UTC).date(), first)
+        last = happening.interval.end.astimezone(UTC).date()
+        while day <= last:
+            days.add(day)
+            day += DAY
+    return days
 
 
 def _intervals(happenings: Sequence[Happening]) -> list[Interval]:
@@ -187,7 +212,6 @@ def _bar(
     )
     has_data = (counts.total > 0) if uses_checks else window.end > since
     if not touching:
-        # The common day: nothing happened, so no interval maths.
         if not has_data:
             return DayBar(day, "empty", (), None, counts, ZERO, ZERO, ZERO, ())
         return _quiet_bar(day, window, config, uses_checks, counts)

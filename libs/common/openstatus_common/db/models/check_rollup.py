@@ -22,13 +22,15 @@ class CheckRollup(Base):
     __table_args__ = (
         CheckConstraint("granularity IN ('hour', 'day')", name="granularity"),
         # Status pages read one granularity for many monitors over a range (the primary key leads with the
-        # region, which they don't filter on); the counts ride along so PostgreSQL never visits the table.
+        # region, which they don't filter on); the counts ride along so neither database visits the table.
         Index(
             ROLLUP_RANGE_INDEX,
             "granularity",
             "monitor_id",
             "bucket_start",
-            postgresql_include=["success_count", "degraded_count", "error_count"],
+            "success_count",
+            "degraded_count",
+            "error_count",
         ),
     )
 
