@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,7 @@ import structlog
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
+from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError, ServerError
 from nats.js.kv import KeyValue
 from pydantic import BaseModel
 
@@ -19,6 +20,8 @@ from openstatus_common.bus.streams import BUCKETS, STREAMS, StreamSpec
 log = structlog.get_logger(__name__)
 
 MSG_ID_HEADER = "Nats-Msg-Id"
+# Tries at creating the streams when the server reports a store error.
+STORE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,22 @@ class Bus:
         return cls(nc, nc.jetstream(), state)
 
     async def ensure_streams(self, specs: tuple[StreamSpec, ...] = STREAMS) -> None:
-        """Create the streams and key-value buckets, or bring an existing stream's configuration up to date."""
+        """Create the streams and key-value buckets, or bring an existing stream's configuration up to date.
+
+        The server can briefly fail to create a stream's store (a stream of that name being removed at the
+        same moment): such errors are retried a few times before they count.
+        """
+        for attempt in range(STORE_ATTEMPTS):
+            try:
+                await self._ensure_streams(specs)
+                return
+            except ServerError as error:
+                if attempt == STORE_ATTEMPTS - 1:
+                    raise
+                log.warning("bus.stream_setup_retry", attempt=attempt + 1, error=str(error))
+                await asyncio.sleep(0.1 * 2**attempt)
+
+    async def _ensure_streams(self, specs: tuple[StreamSpec, ...]) -> None:
         for bucket in BUCKETS:
             await self.key_value(bucket)
         for spec in specs:
