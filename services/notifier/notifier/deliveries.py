@@ -6,7 +6,7 @@ pending with a later ``next_attempt_at`` after a failure that may pass. A claim 
 of a sending row is when it lapses, after which any notifier may claim the row again (its sender died).
 Claims are conditional updates on (status, attempts), so two notifiers never claim the same row at once.
 
-The life-cycle helpers (``insert_new``, ``claim_rows``, ``settle``) also serve ``subscriber_deliveries``,
+The life-cycle helpers (``insert_new``, ``claim_next``, ``settle``) also serve ``subscriber_deliveries``,
 whose rows live the same life.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -128,6 +128,36 @@ async def claim_rows(
     return won
 
 
+async def claim_next(
+    session: AsyncSession,
+    model: Tracked,
+    blocked: ColumnElement[bool],
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+) -> dict[int, bool]:
+    """Claim up to ``limit`` due rows of ``model`` (oldest due first) that ``blocked`` does not hold back.
+
+    Due: pending and past its ``next_attempt_at``, or sending with a lapsed claim.
+    """
+    candidates = (
+        await session.execute(
+            select(model.id, model.status, model.attempts)
+            .where(model.status.in_(OPEN), model.next_attempt_at <= now, ~blocked)
+            .order_by(model.next_attempt_at, model.id)
+            .limit(limit)
+        )
+    ).all()
+    return await claim_rows(
+        session,
+        model,
+        [(id_, status, attempts) for id_, status, attempts in candidates],
+        now=now,
+        lease=lease,
+    )
+
+
 async def claim_due(
     sessions: async_sessionmaker[AsyncSession], *, now: datetime, lease: timedelta, limit: int
 ) -> list[Claimed]:
@@ -149,21 +179,7 @@ async def claim_due(
         ),
     )
     async with unit_of_work(sessions) as session:
-        candidates = (
-            await session.execute(
-                select(row.id, row.status, row.attempts)
-                .where(row.status.in_(OPEN), row.next_attempt_at <= now, ~blocked)
-                .order_by(row.next_attempt_at, row.id)
-                .limit(limit)
-            )
-        ).all()
-        won = await claim_rows(
-            session,
-            row,
-            [(id_, status, attempts) for id_, status, attempts in candidates],
-            now=now,
-            lease=lease,
-        )
+        won = await claim_next(session, row, blocked, now=now, lease=lease, limit=limit)
         if not won:
             return []
         rows = await session.execute(

@@ -22,7 +22,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from notifier.deliveries import OPEN, claim_rows, failed_values, insert_new, sent_values, settle
+from notifier.deliveries import OPEN, claim_next, failed_values, insert_new, sent_values, settle
 from notifier.subscribers.content import ConfirmMail, MaintenanceMail, ReportMail
 from openstatus_common.db.engine import unit_of_work
 from openstatus_common.db.models import PageSubscriber, SubscriberDelivery
@@ -133,21 +133,7 @@ async def claim_due(
         earlier.subscriber_id == row.subscriber_id, earlier.status.in_(OPEN), earlier.id < row.id
     )
     async with unit_of_work(sessions) as session:
-        candidates = (
-            await session.execute(
-                select(row.id, row.status, row.attempts)
-                .where(row.status.in_(OPEN), row.next_attempt_at <= now, ~blocked)
-                .order_by(row.next_attempt_at, row.id)
-                .limit(limit)
-            )
-        ).all()
-        won = await claim_rows(
-            session,
-            row,
-            [(id_, status, attempts) for id_, status, attempts in candidates],
-            now=now,
-            lease=lease,
-        )
+        won = await claim_next(session, row, blocked, now=now, lease=lease, limit=limit)
         if not won:
             return []
         rows = await session.execute(
