@@ -13,12 +13,13 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import service as audit
 from api.auth.service import AuthContext
 from api.incidents.schemas import IncidentOut, IncidentStatus, RegionStateOut
+from api.pagination import page_of
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.models import EventOutbox, Incident, Monitor, MonitorRegionState
 from openstatus_common.errors import NotFound, PermissionDenied
@@ -47,17 +48,15 @@ async def list_incidents(
         conditions.append(Incident.monitor_id == monitor_id)
     if status is not None:
         conditions.append(Incident.status == status)
-    total = (
-        await session.execute(select(func.count()).select_from(Incident).where(*conditions))
-    ).scalar_one()
-    query = (
-        select(Incident)
-        .where(*conditions)
-        .order_by(Incident.started_at.desc(), Incident.id.desc())
-        .limit(limit)
-        .offset(offset)
+
+    return await page_of(
+        session,
+        Incident,
+        conditions,
+        (Incident.started_at.desc(), Incident.id.desc()),
+        limit=limit,
+        offset=offset,
     )
-    return list((await session.execute(query)).scalars().all()), int(total)
 
 
 async def get_incident(session: AsyncSession, auth: AuthContext, incident_id: int) -> Incident:

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import service as audit
@@ -19,6 +19,7 @@ from api.auth.service import AuthContext
 from api.maintenances.schemas import MaintenanceIn, MaintenanceOut, MaintenancePatch
 from api.page_components.service import check_page_components, link_components, linked_components
 from api.pages.service import get_page, page_event, require_write, stage_events
+from api.pagination import page_of
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.models import Maintenance, maintenance_components
 from openstatus_common.errors import InvalidArgument, NotFound
@@ -59,17 +60,15 @@ async def list_maintenances(
     conditions = [Maintenance.workspace_id == auth.workspace_id]
     if page_id is not None:
         conditions.append(Maintenance.page_id == page_id)
-    total = (
-        await session.execute(select(func.count()).select_from(Maintenance).where(*conditions))
-    ).scalar_one()
-    rows = await session.execute(
-        select(Maintenance)
-        .where(*conditions)
-        .order_by(Maintenance.starts_at.desc(), Maintenance.id.desc())
-        .limit(limit)
-        .offset(offset)
+
+    return await page_of(
+        session,
+        Maintenance,
+        conditions,
+        (Maintenance.starts_at.desc(), Maintenance.id.desc()),
+        limit=limit,
+        offset=offset,
     )
-    return list(rows.scalars()), int(total)
 
 
 async def create_maintenance(

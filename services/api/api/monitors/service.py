@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import service as audit
@@ -20,6 +20,7 @@ from api.monitors.schemas import (
     MonitorBase,
     TCPMonitorIn,
 )
+from api.pagination import page_of
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.models import Monitor
 from openstatus_common.errors import InvalidArgument, NotFound, PermissionDenied
@@ -113,17 +114,7 @@ async def list_monitors(
     session: AsyncSession, auth: AuthContext, *, limit: int, offset: int
 ) -> tuple[list[Monitor], int]:
     condition = (Monitor.workspace_id == auth.workspace_id) & Monitor.deleted_at.is_(None)
-    total = (await session.execute(select(func.count()).select_from(Monitor).where(condition))).scalar_one()
-    rows = (
-        (
-            await session.execute(
-                select(Monitor).where(condition).order_by(Monitor.id).limit(limit).offset(offset)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    return list(rows), int(total)
+    return await page_of(session, Monitor, [condition], (Monitor.id,), limit=limit, offset=offset)
 
 
 async def update_monitor(

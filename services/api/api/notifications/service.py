@@ -12,12 +12,13 @@ from typing import Any
 
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import service as audit
 from api.auth.service import AuthContext
 from api.notifications.schemas import NotificationIn, NotificationPatch
+from api.pagination import page_of
 from openstatus_common.bus import Bus
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.models import (
@@ -150,21 +151,10 @@ async def list_notifications(
     session: AsyncSession, auth: AuthContext, *, limit: int, offset: int
 ) -> tuple[list[NotificationChannel], dict[int, list[int]], int]:
     condition = NotificationChannel.workspace_id == auth.workspace_id
-    total = (
-        await session.execute(select(func.count()).select_from(NotificationChannel).where(condition))
-    ).scalar_one()
-    rows = list(
-        (
-            await session.execute(
-                select(NotificationChannel)
-                .where(condition)
-                .order_by(NotificationChannel.id)
-                .limit(limit)
-                .offset(offset)
-            )
-        ).scalars()
+    rows, total = await page_of(
+        session, NotificationChannel, [condition], (NotificationChannel.id,), limit=limit, offset=offset
     )
-    return rows, await linked_monitors(session, [row.id for row in rows]), int(total)
+    return rows, await linked_monitors(session, [row.id for row in rows]), total
 
 
 async def update_notification(
@@ -223,19 +213,15 @@ async def list_deliveries(
         if status not in DELIVERY_STATUSES:
             raise InvalidArgument(f"status: must be one of {', '.join(DELIVERY_STATUSES)}", field="status")
         condition = condition & (NotificationDelivery.status == status)
-    total = (
-        await session.execute(select(func.count()).select_from(NotificationDelivery).where(condition))
-    ).scalar_one()
-    rows = (
-        await session.execute(
-            select(NotificationDelivery)
-            .where(condition)
-            .order_by(NotificationDelivery.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-    ).scalars()
-    return list(rows), int(total)
+
+    return await page_of(
+        session,
+        NotificationDelivery,
+        [condition],
+        (NotificationDelivery.id.desc(),),
+        limit=limit,
+        offset=offset,
+    )
 
 
 def prepare_test(auth: AuthContext, provider: Provider, data: object) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.audit import service as audit
 from api.auth.service import AuthContext
 from api.pages.schemas import PageIn, PageOut, Tracker
+from api.pagination import page_of
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.models import Monitor, PageComponent, StatusPage, Workspace
 from openstatus_common.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
@@ -209,15 +210,8 @@ async def list_pages(
     session: AsyncSession, auth: AuthContext, *, limit: int, offset: int
 ) -> tuple[list[StatusPage], int]:
     condition = StatusPage.workspace_id == auth.workspace_id
-    total = (
-        await session.execute(select(func.count()).select_from(StatusPage).where(condition))
-    ).scalar_one()
-    rows = (
-        await session.execute(
-            select(StatusPage).where(condition).order_by(StatusPage.id).limit(limit).offset(offset)
-        )
-    ).scalars()
-    return list(rows), int(total)
+
+    return await page_of(session, StatusPage, [condition], (StatusPage.id,), limit=limit, offset=offset)
 
 
 async def update_page(

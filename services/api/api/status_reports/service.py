@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import service as audit
 from api.auth.service import AuthContext
 from api.page_components.service import check_page_components, link_components, linked_components
 from api.pages.service import get_page, page_changed, page_event, require_write, stage_events
+from api.pagination import page_of
 from api.status_reports.schemas import (
     ReportIn,
     ReportOut,
@@ -83,17 +84,14 @@ async def list_reports(
         conditions.append(StatusReport.status.in_([status.value for status in statuses]))
     if page_id is not None:
         conditions.append(StatusReport.page_id == page_id)
-    total = (
-        await session.execute(select(func.count()).select_from(StatusReport).where(*conditions))
-    ).scalar_one()
-    rows = await session.execute(
-        select(StatusReport)
-        .where(*conditions)
-        .order_by(StatusReport.created_at.desc(), StatusReport.id.desc())
-        .limit(limit)
-        .offset(offset)
+    return await page_of(
+        session,
+        StatusReport,
+        conditions,
+        (StatusReport.created_at.desc(), StatusReport.id.desc()),
+        limit=limit,
+        offset=offset,
     )
-    return list(rows.scalars()), int(total)
 
 
 async def create_report(

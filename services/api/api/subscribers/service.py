@@ -6,12 +6,13 @@ this module adds the workspace check, the scope check and the audit log. Service
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import service as audit
 from api.auth.service import AuthContext
 from api.pages.service import get_page, require_write
+from api.pagination import page_of
 from api.subscribers.schemas import SubscriberIn, SubscriberOut
 from openstatus_common.db.models import PageSubscriber
 from openstatus_common.errors import NotFound
@@ -33,13 +34,10 @@ async def list_subscribers(
     conditions = [PageSubscriber.page_id == page.id]
     if not include_unsubscribed:
         conditions.append(PageSubscriber.unsubscribed_at.is_(None))
-    total = (
-        await session.execute(select(func.count()).select_from(PageSubscriber).where(*conditions))
-    ).scalar_one()
-    rows = await session.execute(
-        select(PageSubscriber).where(*conditions).order_by(PageSubscriber.id).limit(limit).offset(offset)
+
+    return await page_of(
+        session, PageSubscriber, conditions, (PageSubscriber.id,), limit=limit, offset=offset
     )
-    return list(rows.scalars()), int(total)
 
 
 async def get_subscriber(
