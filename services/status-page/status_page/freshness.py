@@ -1,6 +1,7 @@
 """Keeps the page cache honest: every event about a page or one of its monitors drops what it changed.
 
-A plain NATS subscription on ``events.>`` in each replica (no durable consumer: a replica that was away has
+At start it also loads the most recently changed pages, so their first visitors find them ready. A plain NATS
+subscription on ``events.>`` in each replica (no durable consumer: a replica that was away has
 nothing cached to correct, and the cache's time limit covers a missed message).
 """
 
@@ -38,6 +39,10 @@ async def listen(ctx: ServiceContext, store: PageStore) -> None:
 
     subscription = await ctx.bus.nc.subscribe("events.>", cb=on_message)
     try:
+        try:
+            log.info("pages.prewarmed", pages=await store.prewarm())
+        except Exception as error:  # the database is away: pages load on demand once it is back
+            log.warning("pages.prewarm_failed", error=repr(error))
         await ctx.stop.wait()
     finally:
         await asyncio.shield(subscription.unsubscribe())

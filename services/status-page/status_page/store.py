@@ -16,9 +16,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 import structlog
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from openstatus_common.db.base import utcnow
+from openstatus_common.db.models import StatusPage
 from openstatus_common.pages.snapshot import PageSnapshot, find_page_id, load_snapshot
 
 log = structlog.get_logger(__name__)
@@ -28,6 +30,8 @@ RETRY_AFTER_FAILURE = 2.0
 # How long "no such page" is remembered (an event about a new page clears it sooner).
 MISS_SECONDS = 5.0
 MAX_RENDERED_PER_PAGE = 256
+# Pages loaded at start-up, most recently changed first.
+PREWARM_PAGES = 100
 
 
 COMPRESS_FROM = 1024
@@ -134,6 +138,31 @@ class PageStore:
             if fresh.page.custom_domain:
                 self._by_domain[fresh.page.custom_domain] = (page_id, time.monotonic())
             return fresh
+
+    async def prewarm(self, limit: int = PREWARM_PAGES) -> int:
+        """Load the most recently changed published pages ahead of their first visitor; return how many.
+
+        A page loaded once can be served through a later database outage, and its first visitor does not
+        pay for the load (or for the process's first queries).
+        """
+        async with self._sessions()() as session:
+            ids = (
+                (
+                    await session.execute(
+                        select(StatusPage.id)
+                        .where(StatusPage.published)
+                        .order_by(StatusPage.updated_at.desc())
+                        .limit(limit)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        loaded = 0
+        for page_id in ids:
+            if page_id not in self._entries and await self.snapshot(page_id) is not None:
+                loaded += 1
+        return loaded
 
     # -- rendered responses -------------------------------------------------------------------------------
 

@@ -127,3 +127,25 @@ async def test_database_outage_serves_the_last_known_page_marked_stale(
             assert (await client.get("/other")).status_code == 503
         finally:
             await dead.dispose()
+
+
+async def test_pages_loaded_at_start_survive_a_database_outage_before_their_first_visit(
+    db_engine: AsyncEngine, build: Any, tmp_path: Path
+) -> None:
+    ctx = ServiceContext(name="status-page", settings=Settings(var_dir=tmp_path, status_page_cache_seconds=0))
+    ctx.attach(engine=db_engine)
+    app = create_app(ctx)
+    await build.page("early")
+    await build.component("Checkout", created_at=utcnow() - timedelta(days=3))
+    await build.page("draft", published=False)
+    assert await app.state.pages.store.prewarm() == 1
+    dead = create_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none")
+    ctx.attach(engine=dead)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client:
+            page = await client.get("/early")
+            assert page.status_code == 200
+            assert "Checkout" in page.text
+            assert page.headers["X-Openstatus-Stale"] == "1"
+    finally:
+        await dead.dispose()
