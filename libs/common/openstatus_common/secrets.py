@@ -30,13 +30,19 @@ def signing_key(settings: Settings) -> bytes:
     key = secrets.token_urlsafe(48).encode()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process won the race: use its key
-        return path.read_bytes().strip()
+        # Written whole under a temporary name, then linked into place: a reader never sees a partial key,
+        # and of two processes racing, the first link wins and the other reads it.
+        temporary = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return path.read_bytes().strip()
+        finally:
+            temporary.unlink(missing_ok=True)
     except OSError as error:
         # A read-only container: sessions last as long as this process. Set OPENSTATUS_SECRET_KEY.
         log.warning("secret_key.ephemeral", path=str(path), error=repr(error))
-        return key
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key)
     return key

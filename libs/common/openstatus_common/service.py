@@ -191,6 +191,9 @@ async def run_service(
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=int(ctx.settings.shutdown_timeout),
+        # The client address is the TCP peer: X-Forwarded-For is believed only where a service says so
+        # (the status pages, from OPENSTATUS_TRUSTED_PROXIES), never by uvicorn for any local peer.
+        proxy_headers=False,
     )
     server = _Server(config)
     server_task = asyncio.create_task(server.serve(), name=f"{ctx.name}-http")

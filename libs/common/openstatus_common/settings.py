@@ -194,6 +194,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"{network!r} is not an IP address or CIDR range") from None
         return ",".join(networks)
 
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: str) -> str:
+        if value and len(value) < 32:
+            raise ValueError("must be at least 32 random characters (e.g. `openssl rand -base64 48`)")
+        return value
+
     @field_validator("status_page_base_domain")
     @classmethod
     def _check_base_domain(cls, value: str) -> str:
@@ -256,7 +263,8 @@ def _describe(error: ValidationError) -> str:
     field = str(first["loc"][0]) if first["loc"] else "settings"
     value = first.get("input")
     message = str(first["msg"]).removeprefix("Value error, ")
-    shown = f" (got {value!r})" if isinstance(value, (str, int, float)) else ""
+    secret = any(word in field for word in ("secret", "password", "token", "key"))
+    shown = f" (got {value!r})" if isinstance(value, (str, int, float)) and not secret else ""
     more = len(error.errors()) - 1
     tail = f"; and {more} more" if more else ""
     return f"invalid setting {ENV_PREFIX}{field.upper()}: {message}{shown}{tail}"

@@ -154,3 +154,20 @@ def test_manual_mode_uses_reports_only_and_static_components_have_data_from_crea
     assert [bar.status for bar in bars] == ["empty", "degraded", "success"]
     assert bars[1].uptime == 75.0
     assert bars[1].segments == (("degraded", 1.0),)
+
+
+def test_duration_uptime_counts_only_days_with_data() -> None:
+    # Checks on the first and last day, none in between (a paused monitor): the gap is no data, not uptime.
+    first = (TODAY - timedelta(days=2)).date()
+    incident = Happening(
+        "incident", 1, "", Interval(TODAY - timedelta(days=2), TODAY - timedelta(days=2) + timedelta(hours=12))
+    )
+    tracker = _tracker(
+        TrackerConfig(card_type=CardType.DURATION),
+        counts={first: Counts(10), TODAY.date(): Counts(10)},
+        incidents=[incident],
+    )
+    bars = tracker.bars  # type: ignore[attr-defined]
+    assert [bar.status for bar in bars] == ["error", "empty", "success"]
+    # 12 h down of 24 h + 12 h (today until noon) measured.
+    assert tracker.uptime == pytest.approx(66.666)  # type: ignore[attr-defined]

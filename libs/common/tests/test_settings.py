@@ -86,3 +86,22 @@ def test_settings_are_immutable() -> None:
     settings = Settings()
     with pytest.raises(Exception, match="frozen"):
         settings.api_port = 1  # type: ignore[misc]
+
+
+def test_a_short_secret_key_is_refused_without_echoing_it() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(secret_key="hunter2-is-my-key")
+    assert "OPENSTATUS_SECRET_KEY" in str(caught.value)
+    assert "hunter2" not in str(caught.value)
+
+
+def test_trusted_proxies_and_base_domain_are_validated() -> None:
+    assert Settings(trusted_proxies=" 10.0.0.0/8, ::1 ").trusted_proxies == "10.0.0.0/8,::1"
+    with pytest.raises(SettingsError):
+        load_settings(trusted_proxies="10.0.0.0/33")
+    assert (
+        Settings(status_page_base_domain="Status.Example.COM.").status_page_base_domain
+        == "status.example.com"
+    )
+    with pytest.raises(SettingsError):
+        load_settings(status_page_base_domain="not a domain")

@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openstatus_common.errors import DomainError, ErrorCode
@@ -80,7 +81,27 @@ def register_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code)
 
+    @app.exception_handler(OverflowError)
+    async def overflow(_request: Request, _error: OverflowError) -> JSONResponse:
+        # SQLite refuses integers past 64 bits (an id in the path, an offset).
+        return _out_of_range()
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, error: DBAPIError) -> JSONResponse:
+        if "out of" in str(error.orig) and "range" in str(error.orig):
+            return _out_of_range()  # PostgreSQL's word for the same
+        return await unexpected(request, error)
+
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, error: Exception) -> JSONResponse:
         log.exception("api.unhandled_error")
         return JSONResponse(error_body("internal", "internal error"), status_code=500)
+
+
+def _out_of_range() -> JSONResponse:
+    return JSONResponse(
+        error_body(
+            ErrorCode.INVALID_ARGUMENT.value, "a number in the request is out of range (at most 2^63-1)"
+        ),
+        status_code=400,
+    )

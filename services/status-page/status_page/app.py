@@ -17,7 +17,6 @@ from openstatus_common.http import RequestIdMiddleware
 from openstatus_common.pages.snapshot import LOCALES, PageSnapshot
 from openstatus_common.secrets import signing_key
 from openstatus_common.service import ServiceContext, health_router
-from openstatus_common.tracing import http_telemetry
 from status_page import access
 from status_page.context import TEMPLATES_DIR, Embed, PageRequest, Pages
 from status_page.i18n import Translator
@@ -38,7 +37,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        telemetry=http_telemetry(ctx.settings),
+        # No request spans: page URLs carry secrets (?pw=, sign-in and subscription tokens).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.add_middleware(RequestIdMiddleware)
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
@@ -148,6 +148,9 @@ async def _dispatch(pages: Pages, request: Request) -> Response:
         return await route.view(pr)
     except HTTPException as error:
         return _error(error.status_code, str(error.detail))
+    except Exception as error:  # a view that reads the database while it is down, or a bug
+        log.exception("pages.view_failed", path=path, error=repr(error))
+        return _error(503, "This page is temporarily unavailable. Please try again shortly.")
 
 
 def _error(status_code: int, message: str) -> Response:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from openstatus_common.pages.urls import own_hosts
 from openstatus_common.settings import Settings
 
 
@@ -29,11 +30,10 @@ def host_of(raw_host: str) -> str:
 
 
 def is_own_host(host: str, settings: Settings) -> bool:
-    """Hosts that never name a page by themselves: loopback, IP literals, the service's configured hosts."""
-    if host in {"localhost", settings.host} or host.replace(".", "").isdigit() or host.startswith("["):
+    """Hosts that never name a page by themselves: loopback, IP literals, the deployment's own names."""
+    if host.replace(".", "").isdigit() or host.startswith("["):
         return True
-    base = settings.status_page_base_domain
-    return bool(base) and host == base
+    return host in own_hosts(settings)
 
 
 def target_for(host_header: str, path: str, settings: Settings) -> Target | None:

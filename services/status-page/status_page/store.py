@@ -30,6 +30,8 @@ RETRY_AFTER_FAILURE = 2.0
 # How long "no such page" is remembered (an event about a new page clears it sooner).
 MISS_SECONDS = 5.0
 MAX_RENDERED_PER_PAGE = 256
+# Names (slugs, hosts) remembered; misses are dropped past this.
+MAX_LOOKUPS = 10_000
 # Pages loaded at start-up, most recently changed first.
 PREWARM_PAGES = 100
 
@@ -99,6 +101,8 @@ class PageStore:
                 return await self.snapshot(known[0])
             log.warning("pages.lookup_failed", key=key, error=repr(error))
             raise
+        if page_id is None and len(index) >= MAX_LOOKUPS:
+            _drop_misses(index)  # junk hosts and slugs must not grow memory without bound
         index[key] = (page_id, now)
         if page_id is None:
             return None
@@ -134,9 +138,7 @@ class PageStore:
                 return None
             if generation == self._generation:  # no event arrived while loading
                 self._entries[page_id] = _Entry(fresh, time.monotonic())
-            self._by_slug[fresh.page.slug] = (page_id, time.monotonic())
-            if fresh.page.custom_domain:
-                self._by_domain[fresh.page.custom_domain] = (page_id, time.monotonic())
+            self._index(fresh)
             return fresh
 
     async def prewarm(self, limit: int = PREWARM_PAGES) -> int:
@@ -185,27 +187,47 @@ class PageStore:
             cache[key] = rendered
         return rendered
 
+    def _index(self, fresh: PageSnapshot) -> None:
+        """Point the page's slug and domain at it, and drop names it no longer has (a renamed slug)."""
+        page_id, now = fresh.page.id, time.monotonic()
+        for index, current in ((self._by_slug, fresh.page.slug), (self._by_domain, fresh.page.custom_domain)):
+            for key, (known, _) in list(index.items()):
+                if known == page_id and key != current:
+                    del index[key]
+            if current:
+                index[current] = (page_id, now)
+
     # -- invalidation -------------------------------------------------------------------------------------
 
     def invalidate_page(self, page_id: int) -> None:
         self._generation += 1
-        self._forget(page_id)
+        self._expire(page_id)
+        # A page just created or published may be remembered as missing.
+        for index in (self._by_slug, self._by_domain):
+            _drop_misses(index)
 
     def invalidate_monitor(self, monitor_id: int) -> None:
         self._generation += 1
         for page_id, entry in list(self._entries.items()):
             if monitor_id in entry.snapshot.monitor_ids:
-                self._entries.pop(page_id, None)
+                self._expire(page_id)
 
-    def invalidate_all(self) -> None:
-        self._generation += 1
-        self._entries.clear()
-        self._by_slug.clear()
-        self._by_domain.clear()
+    def _expire(self, page_id: int) -> None:
+        """Reload on the next visit, but keep the snapshot: if the database is down then, it is served stale."""
+        entry = self._entries.get(page_id)
+        if entry is not None:
+            self._entries[page_id] = _Entry(entry.snapshot, float("-inf"))
 
     def _forget(self, page_id: int) -> None:
+        """The page is gone (deleted or unpublished): no snapshot, no names."""
         self._entries.pop(page_id, None)
         for index in (self._by_slug, self._by_domain):
             for key, (known, _) in list(index.items()):
                 if known == page_id or known is None:
                     index.pop(key, None)
+
+
+def _drop_misses(index: dict[str, tuple[int | None, float]]) -> None:
+    for key, (known, _) in list(index.items()):
+        if known is None:
+            del index[key]

@@ -17,6 +17,7 @@ from openstatus_common.bus import Bus
 from openstatus_common.bus.streams import event_subject
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.engine import create_engine
+from openstatus_common.db.models import StatusPage
 from openstatus_common.messages import Event, EventKind
 from openstatus_common.service import ServiceContext
 from openstatus_common.settings import Settings
@@ -142,10 +143,51 @@ async def test_pages_loaded_at_start_survive_a_database_outage_before_their_firs
     dead = create_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none")
     ctx.attach(engine=dead)
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as client:
             page = await client.get("/early")
             assert page.status_code == 200
             assert "Checkout" in page.text
             assert page.headers["X-Openstatus-Stale"] == "1"
     finally:
         await dead.dispose()
+
+
+async def test_an_event_during_a_database_outage_keeps_the_last_page(
+    db_engine: AsyncEngine, build: Any, tmp_path: Path
+) -> None:
+    ctx = ServiceContext(
+        name="status-page", settings=Settings(var_dir=tmp_path, status_page_cache_seconds=600)
+    )
+    ctx.attach(engine=db_engine)
+    app = create_app(ctx)
+    await build.page("acme")
+    await build.component("Checkout", created_at=utcnow() - timedelta(days=3))
+    await build.component("API", monitor=await build.monitor("API", public=True))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+    ) as client:
+        assert (await client.get("/acme")).status_code == 200
+        dead = create_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none")
+        ctx.attach(engine=dead)
+        try:
+            app.state.pages.store.invalidate_page(build.page_id)
+            page = await client.get("/acme")
+            assert page.status_code == 200
+            assert page.headers["X-Openstatus-Stale"] == "1"
+            # A route that reads the database itself answers 503, not 500.
+            assert (await client.get("/acme/monitors")).status_code == 503
+        finally:
+            await dead.dispose()
+
+
+async def test_a_renamed_slug_stops_answering(pages: httpx.AsyncClient, build: Any, pages_app: Any) -> None:
+    await build.page("old-name")
+    assert (await pages.get("/old-name")).status_code == 200
+    async with build.sessions() as session, session.begin():
+        row = await session.get_one(StatusPage, build.page_id)
+        row.slug = "new-name"
+    pages_app.state.pages.store.invalidate_page(build.page_id)
+    assert (await pages.get("/new-name")).status_code == 200
+    assert (await pages.get("/old-name")).status_code == 404

@@ -19,6 +19,7 @@ from openstatus_common.rules.uptime import (
     Interval,
     clip,
     duration_uptime,
+    floor_ratio,
     manual_uptime,
     requests_uptime,
     subtract,
@@ -142,7 +143,7 @@ def build_tracker(
         incidents = ()
     uses_checks = is_monitor and config.bar_type is BarType.ABSOLUTE
     day_list = tracker_days(now, days)
-    touched = _touched_days(day_list[0], (*incidents, *reports, *maintenances))
+    touched = _touched_days(day_list[0], day_list[-1], (*incidents, *reports, *maintenances))
     empty = Counts()
     bars: list[DayBar] = []
     for day in day_list:
@@ -175,12 +176,12 @@ def build_tracker(
     )
 
 
-def _touched_days(first: date, happenings: Sequence[Happening]) -> set[date]:
-    """Every tracker day (from ``first``) that one of ``happenings`` overlaps."""
+def _touched_days(first: date, today: date, happenings: Sequence[Happening]) -> set[date]:
+    """Every tracker day (``first`` to ``today``) that one of ``happenings`` overlaps."""
     days: set[date] = set()
     for happening in happenings:
         day = max(happening.interval.start.astimezone(UTC).date(), first)
-        last = happening.interval.end.astimezone(UTC).date()
+        last = min(happening.interval.end.astimezone(UTC).date(), today)
         while day <= last:
             days.add(day)
             day += DAY
@@ -299,7 +300,18 @@ def _window_uptime(
     if config.bar_type is BarType.ABSOLUTE and config.card_type is CardType.REQUESTS and uses_checks:
         total = sum((bar.counts for bar in measured), Counts())
         return requests_uptime(total.success, total.degraded, total.error)
-    window = Interval(day_window(measured[0].day, now).start, now)
     if config.bar_type is BarType.MANUAL or not uses_checks:
+        # Reports alone, from the first day with data (a static component has data every day since then).
+        window = Interval(day_window(measured[0].day, now).start, now)
         return manual_uptime(window, _intervals(reports), _intervals(maintenances))
-    return duration_uptime(window, [*_intervals(incidents), *_intervals(reports)], _intervals(maintenances))
+    # Duration over the measured days only: a day without checks is no data, not uptime. Each bar's times
+    # are already merged and clipped to its day, with maintenance taken out.
+    span = sum((day_window(bar.day, now).length - bar.maintenance_time for bar in measured), ZERO)
+    down = sum((bar.downtime + bar.degraded_time for bar in measured), ZERO)
+    if span <= ZERO:
+        return None
+    return floor_ratio(_micros(span - down), _micros(span))
+
+
+def _micros(delta: timedelta) -> int:
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

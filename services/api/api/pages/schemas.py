@@ -48,7 +48,10 @@ def _id(value: Any) -> Any:
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("must be an RFC 3339 timestamp with a timezone (e.g. 2026-01-01T00:00:00Z)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range") from None
 
 
 def _enum_spelling(prefix: str, aliases: dict[str, str] | None = None) -> BeforeValidator:
@@ -63,7 +66,10 @@ def _enum_spelling(prefix: str, aliases: dict[str, str] | None = None) -> Before
     return BeforeValidator(convert)
 
 
-Id = Annotated[int, BeforeValidator(_id), Field(ge=1)]
+# Paths the status-page service answers itself, so no page can be reached there.
+RESERVED_SLUGS = frozenset({"healthz", "readyz", "public", "static", "api"})
+
+Id = Annotated[int, BeforeValidator(_id), Field(ge=1, le=2**63 - 1)]
 Timestamp = Annotated[datetime, AfterValidator(_aware)]
 Name = Annotated[str, Field(min_length=1, max_length=256)]
 Description = Annotated[str, Field(max_length=1024)]
@@ -152,7 +158,8 @@ class PageIn(Strict):
     """
 
     title: Name
-    slug: Annotated[str, Field(min_length=1, max_length=256)]
+    # At most 63: a slug is also a DNS label (<slug>.<base domain>).
+    slug: Annotated[str, Field(min_length=1, max_length=63)]
     description: Description = ""
     homepageUrl: Annotated[str, Field(max_length=2048)] | None = None
     contactUrl: Annotated[str, Field(max_length=2048)] | None = None
@@ -179,6 +186,8 @@ class PageIn(Strict):
             raise ValueError(
                 "must be lowercase letters, digits and hyphens, starting and ending with a letter or digit"
             )
+        if slug in RESERVED_SLUGS:
+            raise ValueError(f"{slug!r} is reserved; choose another")
         return slug
 
     @field_validator("homepageUrl")

@@ -33,6 +33,9 @@ async def respond(
         out_headers["X-Openstatus-Stale"] = "1"
     if not pr.snapshot.page.allow_index:
         out_headers["X-Robots-Tag"] = "noindex"
+    if rendered.media_type == HTML and not pr.embed.enabled:
+        # Only ?embed is meant for iframes: the full page (its forms) cannot be framed elsewhere.
+        out_headers["Content-Security-Policy"] = "frame-ancestors 'self'"
     if rendered.gzipped is not None:
         out_headers["Vary"] = "Accept-Encoding"
     if status_code == 200 and _matches(pr.request.headers.get("if-none-match"), rendered.etag):
@@ -50,16 +53,21 @@ def _matches(header: str | None, etag: str) -> bool:
     return header.strip() == "*" or etag in (part.strip().removeprefix("W/") for part in header.split(","))
 
 
+def forced_theme(pr: PageRequest) -> str | None:
+    """``?theme=light|dark``, honoured only in embeds (seed page 10); anything else: the page's own."""
+    theme = pr.request.query_params.get("theme", "").lower() if pr.embed.enabled else ""
+    return theme if theme in ("light", "dark") else None
+
+
 def html(pr: PageRequest, template: str, **values: Any) -> bytes:
     """A template rendered with the page's common context."""
-    theme = pr.request.query_params.get("theme") if pr.embed.enabled else None
     context = {
         "pr": pr,
         "snap": pr.snapshot,
         "page": pr.snapshot.page,
         "t": pr.t,
         "embed": pr.embed,
-        "forced_theme": theme if theme in ("light", "dark") else None,
+        "forced_theme": forced_theme(pr),
         **values,
     }
     return pr.pages.templates.get_template(template).render(context).encode()
@@ -71,8 +79,7 @@ async def html_response(
     async def render() -> tuple[bytes, str]:
         return html(pr, template, **values), HTML
 
-    theme = pr.request.query_params.get("theme") if pr.embed.enabled else None
-    return await respond(pr, (template, theme, *key), render)
+    return await respond(pr, (template, forced_theme(pr), *key), render)
 
 
 def plain_html(pr: PageRequest, template: str, *, status_code: int = 200, **values: Any) -> Response:
@@ -81,5 +88,5 @@ def plain_html(pr: PageRequest, template: str, *, status_code: int = 200, **valu
         html(pr, template, **values),
         status_code=status_code,
         media_type=HTML,
-        headers={"Cache-Control": "no-store"},
+        headers={"Cache-Control": "no-store", "Content-Security-Policy": "frame-ancestors 'self'"},
     )
