@@ -19,6 +19,7 @@ router = APIRouter(tags=["public"])
 
 CACHE_SECONDS = 5.0
 CACHE_STATE = "public_status_cache"
+CACHE_ENTRIES = 10_000
 
 
 @router.get("/public/status/{slug}", summary="Status of a public page, for the openstatus widget")
@@ -37,6 +38,8 @@ async def public_status(slug: str, request: Request) -> JSONResponse:
         code, status = 404, "unknown"
     else:
         code, status = 200, snapshot.widget_status
+    if len(cache) >= CACHE_ENTRIES:
+        cache.clear()  # unknown slugs must not grow memory without bound
     cache[key] = (time.monotonic(), code, status)
     return _answer(code, status)
 
