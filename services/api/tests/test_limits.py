@@ -22,7 +22,9 @@ async def test_huge_ids_and_offsets_are_refused(client: httpx.AsyncClient, make_
 
 async def test_dates_past_the_calendar_are_refused(client: httpx.AsyncClient, make_key: MakeKey) -> None:
     headers = {"x-openstatus-key": await make_key()}
-    page = (await client.post("/v1/page", json={"title": "Acme", "slug": "acme-limits"}, headers=headers)).json()
+    page = (
+        await client.post("/v1/page", json={"title": "Acme", "slug": "acme-limits"}, headers=headers)
+    ).json()
     answer = await client.post(
         "/v1/maintenance",
         json={
@@ -44,3 +46,25 @@ async def test_reserved_and_overlong_slugs_are_refused(client: httpx.AsyncClient
         answer = await client.post("/v1/page", json={"title": "T", "slug": slug}, headers=headers)
         assert answer.status_code == 400, slug
         assert answer.json()["field"] == "slug"
+
+
+async def test_a_page_cannot_claim_the_deployments_own_hosts(client: httpx.AsyncClient, make_key: MakeKey) -> None:
+    headers = {"x-openstatus-key": await make_key()}
+    # The test app's status pages are at 127.0.0.1 and its API at the same host: try "localhost" too.
+    for domain in ("localhost", "127.0.0.1"):
+        answer = await client.post(
+            "/v1/page", json={"title": "T", "slug": "squat", "customDomain": domain}, headers=headers
+        )
+        assert answer.status_code == 400, domain
+        assert answer.json()["field"] == "customDomain"
+
+
+async def test_page_passwords_have_at_least_eight_characters(client: httpx.AsyncClient, make_key: MakeKey) -> None:
+    headers = {"x-openstatus-key": await make_key()}
+    answer = await client.post(
+        "/v1/page",
+        json={"title": "T", "slug": "short-pw", "accessType": "password", "password": "short"},
+        headers=headers,
+    )
+    assert answer.status_code == 400
+    assert answer.json()["field"] == "password"

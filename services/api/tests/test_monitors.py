@@ -11,6 +11,7 @@ from openstatus_common.bus import Bus
 from openstatus_common.messages import MONITORS_BUCKET, ScheduleEntry
 
 from .conftest import MakeKey
+from .page_helpers import events_in_stream
 
 HTTP = {"name": "Homepage", "url": "https://example.com/health", "periodicity": "1m", "active": True}
 
@@ -260,3 +261,29 @@ async def test_changes_reach_the_scheduler_bucket(
     paused = (await create(client, key, active=False)).json()
     with pytest.raises(Exception):  # noqa: B017
         await kv.get(paused["id"])
+
+
+async def test_updates_and_deletes_tell_status_pages(
+    client: httpx.AsyncClient, make_key: MakeKey, bus: Bus
+) -> None:
+    key = await make_key()
+    monitor = (await create(client, key)).json()
+    assert await events_in_stream(bus, "monitor.changed") == []  # a new monitor is on no page yet
+
+    patched = await client.patch(f"/v1/monitor/{monitor['id']}", json={"name": "Renamed"}, headers=h(key))
+    assert patched.status_code == 200, patched.text
+    [changed] = await events_in_stream(bus, "monitor.changed")
+    assert changed.monitor_id == int(monitor["id"])
+    assert changed.event_id.startswith(f"monitor.changed:{monitor['id']}:")
+    assert changed.data == {}
+
+    # A refused change publishes nothing.
+    refused = await client.patch(f"/v1/monitor/{monitor['id']}", json={"retry": 99}, headers=h(key))
+    assert refused.status_code == 400
+    assert len(await events_in_stream(bus, "monitor.changed")) == 1
+
+    assert (await client.delete(f"/v1/monitor/{monitor['id']}", headers=h(key))).status_code == 200
+    events = await events_in_stream(bus, "monitor.changed")
+    assert [event.monitor_id for event in events] == [int(monitor["id"])] * 2
+    assert len({event.event_id for event in events}) == 2
+    assert {event.workspace_id for event in events} == {changed.workspace_id}

@@ -235,6 +235,23 @@ async def test_patch_merges_then_revalidates(client: httpx.AsyncClient, make_key
     assert_error(unknown, 400, field="hasPassword")
 
 
+async def test_patch_merges_the_tracker_by_field(client: httpx.AsyncClient, make_key: MakeKey) -> None:
+    key = await make_key()
+    page = await create_page(client, key, tracker={"barType": "manual", "cardType": "duration"})
+    path = f"/v1/page/{page['id']}"
+    response = await client.patch(path, json={"tracker": {"showUptime": False}}, headers=h(key))
+    assert response.status_code == 200, response.text
+    assert response.json()["tracker"] == {"barType": "manual", "cardType": "duration", "showUptime": False}
+    response = await client.patch(path, json={"tracker": {"cardType": "requests"}}, headers=h(key))
+    assert response.json()["tracker"] == {"barType": "manual", "cardType": "requests", "showUptime": False}
+    # Each field is still checked, and unknown ones refused.
+    assert_error(await client.patch(path, json={"tracker": {"barType": "bars"}}, headers=h(key)), 400)
+    assert_error(await client.patch(path, json={"tracker": {"colour": "red"}}, headers=h(key)), 400)
+    assert_error(await client.patch(path, json={"tracker": None}, headers=h(key)), 400)
+    fetched = (await client.get(path, headers=h(key))).json()
+    assert fetched["tracker"] == {"barType": "manual", "cardType": "requests", "showUptime": False}
+
+
 async def test_read_keys_cannot_change_pages(client: httpx.AsyncClient, make_key: MakeKey) -> None:
     key, reader = await make_key(), await make_key(scopes=("read",))
     page = await create_page(client, key)

@@ -75,18 +75,21 @@ async def test_publish_then_update_until_resolved(
     )
     assert identified.status_code == 201, identified.text
     assert identified.json()["status"] == "identified"
-    resolved = await client.post(
-        path, json={"status": "resolved", "message": "Fixed", "date": "2026-03-01T14:00:00Z"}, headers=h(key)
+    monitoring = await client.post(
+        path, json={"status": "monitoring", "message": "Watching", "notify": False}, headers=h(key)
     )
+    assert (monitoring.json()["status"], monitoring.json()["resolvedAt"]) == ("monitoring", None)
+    resolved = await client.post(path, json={"status": "resolved", "message": "Fixed"}, headers=h(key))
     body = resolved.json()
-    assert (body["status"], body["resolvedAt"]) == ("resolved", "2026-03-01T14:00:00Z")
-    # Newest first: the resolution is dated before "identified" (which defaulted to now), so it comes second.
-    assert [update["status"] for update in body["updates"]] == ["identified", "resolved", "investigating"]
-
-    reopened = await client.post(
-        path, json={"status": "monitoring", "message": "Again", "notify": False}, headers=h(key)
-    )
-    assert (reopened.json()["status"], reopened.json()["resolvedAt"]) == ("monitoring", None)
+    assert body["status"] == "resolved"
+    assert body["resolvedAt"] == body["updates"][0]["date"]
+    # Newest first (by date).
+    assert [update["status"] for update in body["updates"]] == [
+        "resolved",
+        "monitoring",
+        "identified",
+        "investigating",
+    ]
 
     updated = await events_in_stream(bus, "report.updated")
     assert len(updated) == 3
@@ -94,7 +97,7 @@ async def test_publish_then_update_until_resolved(
     assert updated[0].event_id == f"report.updated:{updated[0].data['update_id']}"
 
     fetched = (await client.get(f"/v1/status-report/{report['id']}", headers=h(key))).json()
-    assert fetched == reopened.json()
+    assert fetched == resolved.json()
     async with sessions() as session:
         actions = (
             (await session.execute(select(AuditLog.action).where(AuditLog.entity_type == "status_report")))
@@ -102,6 +105,43 @@ async def test_publish_then_update_until_resolved(
             .all()
         )
     assert list(actions) == ["status_report.create"] + ["status_report.add_update"] * 3
+
+
+async def test_a_backdated_update_does_not_change_the_status(
+    client: httpx.AsyncClient, make_key: MakeKey
+) -> None:
+    key = await make_key()
+    page = await create_page(client, key)
+    report = await new_report(client, key, page["id"], date="2026-03-01T12:00:00Z")
+    path = f"/v1/status-report/{report['id']}/update"
+    identified = await client.post(
+        path,
+        json={"status": "identified", "message": "Cache", "date": "2026-03-01T13:00:00Z"},
+        headers=h(key),
+    )
+    assert identified.json()["status"] == "identified"
+    # Filled in afterwards: an entry dated between the two. The newest entry still decides.
+    backdated = await client.post(
+        path,
+        json={"status": "resolved", "message": "Old news", "date": "2026-03-01T12:30:00Z"},
+        headers=h(key),
+    )
+    assert backdated.status_code == 201, backdated.text
+    body = backdated.json()
+    assert (body["status"], body["resolvedAt"]) == ("identified", None)
+    assert [update["status"] for update in body["updates"]] == ["identified", "resolved", "investigating"]
+    # An entry newer than all of them does.
+    resolved = await client.post(
+        path, json={"status": "resolved", "message": "Fixed", "date": "2026-03-01T14:00:00Z"}, headers=h(key)
+    )
+    assert (resolved.json()["status"], resolved.json()["resolvedAt"]) == ("resolved", "2026-03-01T14:00:00Z")
+    # A backdated entry of a resolved report leaves it resolved.
+    late = await client.post(
+        path, json={"status": "monitoring", "message": "Late", "date": "2026-03-01T13:30:00Z"}, headers=h(key)
+    )
+    assert (late.json()["status"], late.json()["resolvedAt"]) == ("resolved", "2026-03-01T14:00:00Z")
+    fetched = (await client.get(f"/v1/status-report/{report['id']}", headers=h(key))).json()
+    assert (fetched["status"], fetched["resolvedAt"]) == ("resolved", "2026-03-01T14:00:00Z")
 
 
 async def test_a_report_created_resolved_is_resolved_at_its_date(

@@ -13,7 +13,7 @@ from notifier.senders import Endpoints
 from openstatus_common.bus import Bus
 from openstatus_common.db.base import utcnow
 from openstatus_common.local.natsd import free_port
-from openstatus_common.messages import Event, MonitorAlert
+from openstatus_common.messages import Event, EventKind, MonitorAlert
 from openstatus_common.testing.processes import wait_for
 from openstatus_common.testing.receivers import HttpReceiver, SmtpReceiver
 
@@ -269,6 +269,16 @@ async def test_events_that_are_not_fresh_alerts_are_not_sent(
     await make_channel(sessions, workspace, "webhook", {"endpoint": f"{receiver.url}/h"}, [monitor])
     await start_notifier()
     await publish(bus, alert_event(workspace, monitor, at=utcnow() - timedelta(days=3)))  # replayed history
+    # The API's "the monitor's configuration changed" (for status pages): not an alert.
+    changed = Event(
+        event_id=f"monitor.changed:{monitor}:1",
+        kind=EventKind.MONITOR_CHANGED,
+        occurred_at=utcnow(),
+        workspace_id=workspace,
+        monitor_id=monitor,
+        data={},
+    )
+    await publish(bus, changed)
     fresh = alert_event(workspace, monitor)
     await publish(bus, fresh)
 

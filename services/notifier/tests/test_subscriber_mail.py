@@ -413,7 +413,9 @@ async def test_the_reminder_goes_out_once_before_a_maintenance_starts(
 
     ctx = await start_notifier(**mail_settings(smtp), maintenance_reminder_minutes=30)
     rows = await wait_settled(sessions, 1)
-    assert rows[0].key == f"maintenance.reminder:{soon}" and rows[0].subscriber_id == alice
+    assert (
+        rows[0].key == f"maintenance.reminder:{soon}:{starts:%Y%m%dT%H%M}" and rows[0].subscriber_id == alice
+    )
     # Another sweep (a second replica, or the next round) finds nothing left to remind.
     assert await reminders.sweep(sessions, ctx.settings, now=utcnow()) == 0
     assert len(await mail_rows(sessions)) == 1
@@ -432,19 +434,68 @@ async def test_two_sweeps_at_once_remind_once(sessions: Sessions) -> None:
     workspace, page = await make_page(sessions)
     for index in range(3):
         await make_subscriber(sessions, page, f"s{index}@example.com")
-    maintenance = await make_maintenance(
-        sessions, workspace, page, "DB upgrade", utcnow() + timedelta(minutes=5)
-    )
+    starts = utcnow() + timedelta(minutes=5)
+    maintenance = await make_maintenance(sessions, workspace, page, "DB upgrade", starts)
     settings = Settings(smtp_host="127.0.0.1", maintenance_reminder_minutes=10)
 
     results = await asyncio.gather(*(reminders.sweep(sessions, settings, now=utcnow()) for _ in range(2)))
     assert sorted(results) == [0, 1]
     rows = await mail_rows(sessions)
-    assert len(rows) == 3 and {row.key for row in rows} == {f"maintenance.reminder:{maintenance}"}
+    key = f"maintenance.reminder:{maintenance}:{starts:%Y%m%dT%H%M}"
+    assert len(rows) == 3 and {row.key for row in rows} == {key}
     # Off when the lead time is 0.
     await make_maintenance(sessions, workspace, page, "Later", utcnow() + timedelta(minutes=6))
     off = Settings(smtp_host="127.0.0.1", maintenance_reminder_minutes=0)
     assert await reminders.sweep(sessions, off, now=utcnow()) == 0
+
+
+async def test_a_moved_maintenance_is_reminded_again(sessions: Sessions) -> None:
+    workspace, page = await make_page(sessions)
+    alice = await make_subscriber(sessions, page, "alice@example.com")
+    first_start = (utcnow() + timedelta(minutes=20)).replace(second=0, microsecond=0)
+    maintenance = await make_maintenance(sessions, workspace, page, "DB upgrade", first_start)
+    settings = Settings(smtp_host="127.0.0.1", maintenance_reminder_minutes=30)
+    assert await reminders.sweep(sessions, settings, now=utcnow()) == 1
+
+    # Postponed by two days, well ahead of the new start, as the API does it: the window changes and the
+    # reminder mark is cleared.
+    moved_at = utcnow()
+    new_start = first_start + timedelta(days=2)
+    async with unit_of_work(sessions) as session:
+        await session.execute(
+            update(Maintenance)
+            .where(Maintenance.id == maintenance)
+            .values(
+                starts_at=new_start,
+                ends_at=new_start + timedelta(hours=1),
+                reminder_sent_at=None,
+                updated_at=moved_at,
+            )
+        )
+    assert await reminders.sweep(sessions, settings, now=new_start - timedelta(minutes=10)) == 1
+    rows = await mail_rows(sessions)
+    assert [(row.key, row.subscriber_id) for row in rows] == [
+        (f"maintenance.reminder:{maintenance}:{first_start:%Y%m%dT%H%M}", alice),
+        (f"maintenance.reminder:{maintenance}:{new_start:%Y%m%dT%H%M}", alice),
+    ]
+
+
+async def test_an_email_domain_page_mails_only_its_domains(sessions: Sessions) -> None:
+    workspace, page = await make_page(sessions)
+    async with unit_of_work(sessions) as session:
+        await session.execute(
+            update(StatusPage)
+            .where(StatusPage.id == page)
+            .values(access_type="email-domain", auth_email_domains=["Acme.com", "@corp.example"])
+        )
+    inside = await make_subscriber(sessions, page, "alice@acme.com")
+    other = await make_subscriber(sessions, page, "bob@corp.example")
+    await make_subscriber(sessions, page, "mallory@evil.com")  # subscribed before the domain was dropped
+    await make_subscriber(sessions, page, "eve@sub.acme.com")  # a subdomain is another domain
+    await make_maintenance(sessions, workspace, page, "DB upgrade", utcnow() + timedelta(minutes=5))
+    settings = Settings(smtp_host="127.0.0.1", maintenance_reminder_minutes=10)
+    assert await reminders.sweep(sessions, settings, now=utcnow()) == 1
+    assert sorted(row.subscriber_id for row in await mail_rows(sessions)) == sorted([inside, other])
 
 
 async def test_a_maintenance_scheduled_within_the_lead_time_gets_no_second_mail(sessions: Sessions) -> None:

@@ -39,6 +39,7 @@ from starlette.responses import RedirectResponse, Response
 
 from openstatus_common.pages.passwords import verify_password
 from openstatus_common.pages.snapshot import PageConfig
+from openstatus_common.pages.subscribers import email_domain_allowed
 from status_page.context import PageRequest
 from status_page.views.common import plain_html
 
@@ -130,9 +131,7 @@ def password_fingerprint(key: bytes, password_hash: str) -> str:
 
 def email_allowed(page: PageConfig, email: str) -> bool:
     """Whether the address's domain is one of the page's (exact match, case-insensitive)."""
-    domain = email.rpartition("@")[2].strip().lower().rstrip(".")
-    allowed = {d.strip().lower().lstrip("@").rstrip(".") for d in page.auth_email_domains}
-    return bool(domain) and domain in allowed
+    return email_domain_allowed(email, page.auth_email_domains)
 
 
 def session_token(key: bytes, page: PageConfig, *, email: str | None = None, now: float | None = None) -> str:
@@ -292,11 +291,22 @@ def ip_allowed(address: IPAddress | None, ranges: tuple[str, ...]) -> bool:
     return any(address in network for network in allowed_networks(ranges))
 
 
+IPV6_CLIENT_PREFIX = 64
+
+
+def rate_key(address: IPAddress) -> str:
+    """What one client is for rate limits: an IPv4 address, or an IPv6 address's /64 (a single customer is
+    usually given a whole /64, so counting single addresses would give one client 2^64 budgets)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False))
+    return str(address)
+
+
 def visitor(pr: PageRequest) -> str:
-    """The key rate limits count by: the client address, or the raw peer when it is unknown."""
+    """The key rate limits count by: the client (``rate_key``), or the raw peer when it is unknown."""
     address = client_ip(pr.request, pr.pages.settings.trusted_proxy_networks)
     if address is not None:
-        return str(address)
+        return rate_key(address)
     return pr.request.client.host if pr.request.client is not None else "unknown"
 
 
@@ -365,6 +375,23 @@ def limiter(pr: PageRequest, name: str, limit: int) -> SlidingWindow:
 
 def login_failures(pr: PageRequest) -> SlidingWindow:
     return limiter(pr, "login", LOGIN_FAILURES_PER_WINDOW)
+
+
+async def check_password(pr: PageRequest, password: str) -> bool | None:
+    """Try a password for the page under the per-client limit: True or False, None when the client is at its
+    limit (nothing was checked).
+
+    The attempt is counted before the (slow) check and forgotten when it succeeds: counting only failures,
+    after the check, would let many concurrent guesses all pass the limit while their checks run.
+    """
+    key = f"{pr.page_id}:{visitor(pr)}"
+    attempts = login_failures(pr)
+    if not attempts.hit(key):
+        return None
+    if not await verify_page_password(pr, password):
+        return False
+    attempts.reset(key)
+    return True
 
 
 # --- forms -----------------------------------------------------------------------------------------------
@@ -483,12 +510,10 @@ async def verify_page_password(pr: PageRequest, password: str) -> bool:
 
 async def _share_link(pr: PageRequest, password: str) -> Response | None:
     """``?pw=``: None to let the request through, or the response that stands in for it."""
-    key = f"{pr.page_id}:{visitor(pr)}"
-    failures = login_failures(pr)
-    if failures.blocked(key):
+    verified = await check_password(pr, password)
+    if verified is None:
         return too_many(pr, mode="password", next=_current_next(pr))
-    if not await verify_page_password(pr, password):
-        failures.add(key)
+    if not verified:
         log.info("page.share_link_refused", page_id=pr.page_id)
         return login_redirect(pr)
     accepts_html = "text/html" in pr.request.headers.get("accept", "")

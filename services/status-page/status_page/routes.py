@@ -47,8 +47,14 @@ ROUTES += [
     route("login/magic", access_views.magic, gated=False),
     route("logout", access_views.logout, methods=("POST",), gated=False),
     route("subscribe", subscribe_views.subscribe, methods=("POST",)),
-    # GET only, never HEAD: a link checker's HEAD must not confirm or unsubscribe anybody.
-    route(f"confirm/{subscribe_views.TOKEN_PATTERN}", subscribe_views.confirm, methods=("GET",), gated=False),
+    # The links from the mails: GET shows a button and changes nothing (mail scanners follow links), its POST
+    # acts. No HEAD: nothing for a link checker here.
+    route(
+        f"confirm/{subscribe_views.TOKEN_PATTERN}",
+        subscribe_views.confirm,
+        methods=("GET", "POST"),
+        gated=False,
+    ),
     route(
         f"unsubscribe/{subscribe_views.TOKEN_PATTERN}",
         subscribe_views.unsubscribe,

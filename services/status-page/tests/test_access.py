@@ -3,6 +3,7 @@ address, X-Forwarded-For only from trusted proxies) and email-domain pages (magi
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import re
 import time
@@ -21,7 +22,7 @@ from starlette.requests import Request
 
 from openstatus_common.db.engine import unit_of_work
 from openstatus_common.db.models import StatusPage
-from openstatus_common.pages.passwords import hash_password
+from openstatus_common.pages.passwords import hash_password, verify_password
 from openstatus_common.service import ServiceContext
 from openstatus_common.settings import Settings
 from openstatus_common.testing.receivers import SmtpReceiver
@@ -215,6 +216,50 @@ async def test_login_attempts_are_rate_limited_per_client(
     # Somebody else is not.
     async with make_client(app, ("198.51.100.20", 1)) as other:
         assert (await other.post("/secret/login", data={"password": PASSWORD})).status_code == 303
+
+
+async def test_concurrent_guesses_do_not_outrun_the_limit(
+    client: httpx.AsyncClient, build: PageBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await build.page("secret", access_type="password", password_hash=PASSWORD_HASH)
+    checked: list[str] = []
+
+    def slow_verify(password: str, stored: str) -> bool:
+        checked.append(password)
+        time.sleep(0.05)  # every guess is in flight before the first one is judged
+        return verify_password(password, stored)
+
+    monkeypatch.setattr(access, "verify_password", slow_verify)
+    guesses = [client.post("/secret/login", data={"password": f"guess{n}"}) for n in range(10)]
+    statuses = sorted(response.status_code for response in await asyncio.gather(*guesses))
+    limit = access.LOGIN_FAILURES_PER_WINDOW
+    assert statuses == [401] * limit + [429] * (10 - limit)
+    assert len(checked) == limit
+    # The share link shares the count: nothing more is checked.
+    assert (await client.get("/secret?pw=guess", headers=HTML_ACCEPT)).status_code == 429
+    assert len(checked) == limit
+
+
+async def test_a_right_password_clears_the_count(client: httpx.AsyncClient, build: PageBuilder) -> None:
+    await build.page("secret", access_type="password", password_hash=PASSWORD_HASH)
+    for _ in range(access.LOGIN_FAILURES_PER_WINDOW - 1):
+        assert (await client.post("/secret/login", data={"password": "guess"})).status_code == 401
+    assert (await client.post("/secret/login", data={"password": PASSWORD})).status_code == 303
+    client.cookies.clear()
+    for _ in range(access.LOGIN_FAILURES_PER_WINDOW):
+        assert (await client.post("/secret/login", data={"password": "guess"})).status_code == 401
+    assert (await client.post("/secret/login", data={"password": "guess"})).status_code == 429
+
+
+async def test_an_ipv6_client_is_limited_by_its_64(app: Any, build: PageBuilder) -> None:
+    await build.page("secret", access_type="password", password_hash=PASSWORD_HASH)
+    for n in range(access.LOGIN_FAILURES_PER_WINDOW):
+        async with make_client(app, (f"2001:db8:1:2::{n + 1:x}", 1)) as client:
+            assert (await client.post("/secret/login", data={"password": "guess"})).status_code == 401
+    async with make_client(app, ("2001:db8:1:2:ffff::1", 1)) as same_64:
+        assert (await same_64.post("/secret/login", data={"password": PASSWORD})).status_code == 429
+    async with make_client(app, ("2001:db8:1:3::1", 1)) as next_64:
+        assert (await next_64.post("/secret/login", data={"password": PASSWORD})).status_code == 303
 
 
 async def test_cross_site_login_and_logout_are_refused(client: httpx.AsyncClient, build: PageBuilder) -> None:
@@ -450,6 +495,13 @@ def test_ip_allowed() -> None:
     assert not access.ip_allowed(ipaddress.ip_address("192.168.1.6"), ranges)
     assert not access.ip_allowed(ipaddress.ip_address("2001:db8::1"), ranges)
     assert not access.ip_allowed(None, ranges)
+
+
+def test_rate_key() -> None:
+    ip = ipaddress.ip_address
+    assert access.rate_key(ip("203.0.113.9")) == "203.0.113.9"
+    assert access.rate_key(ip("2001:db8:1:2:3:4:5:6")) == "2001:db8:1:2::/64"
+    assert access.rate_key(ip("2001:db8:1:2::1")) == access.rate_key(ip("2001:db8:1:2:ffff::"))
 
 
 def test_safe_next() -> None:

@@ -1,8 +1,10 @@
 """Subscribing from the page: a pending row and a ``subscriber.pending`` event, the confirm link, the unsubscribe
-link (and RFC 8058 one-click), friendly answers for bad tokens, and the limits on the form."""
+link (and RFC 8058 one-click), links that only act on POST (mail scanners follow them), friendly answers for bad
+tokens, email-domain pages taking only their domains, and the limits on the form."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -95,20 +97,55 @@ async def test_subscribe_confirm_unsubscribe(
     assert again.status_code == 200
     assert "Check your inbox" in again.text
 
-    confirmed = await client.get(f"/acme/confirm/{row.token}")
+    # Following the link (as a mail scanner does) only shows a button posting back to the same address.
+    asked = await client.get(f"/acme/confirm/{row.token}")
+    assert asked.status_code == 200
+    assert "Confirm your subscription" in asked.text
+    assert f'<form method="post" action="/acme/confirm/{row.token}">' in asked.text
+    assert asked.headers["referrer-policy"] == "no-referrer"
+    assert (await subscriber_of(sessions, "Alice@example.com")).accepted_at is None
+    # The button's post confirms, from the page itself only.
+    cross = await client.post(f"/acme/confirm/{row.token}", headers={"origin": "https://evil.example"})
+    assert cross.status_code == 403
+    assert (await subscriber_of(sessions, "Alice@example.com")).accepted_at is None
+    confirmed = await client.post(f"/acme/confirm/{row.token}", headers={"origin": BASE})
     assert confirmed.status_code == 200
     assert "You are subscribed to updates." in confirmed.text
     assert confirmed.headers["referrer-policy"] == "no-referrer"
     assert (await subscriber_of(sessions, "Alice@example.com")).accepted_at is not None
 
-    # A link checker's HEAD does nothing.
+    # A link checker's HEAD does nothing; neither does following the unsubscribe link.
     assert (await client.head(f"/acme/unsubscribe/{row.token}")).status_code == 405
-    left = await client.get(f"/acme/unsubscribe/{row.token}")
+    assert (await client.head(f"/acme/confirm/{row.token}")).status_code == 405
+    shown = await client.get(f"/acme/unsubscribe/{row.token}")
+    assert shown.status_code == 200
+    assert f'<form method="post" action="/acme/unsubscribe/{row.token}">' in shown.text
+    assert (await subscriber_of(sessions, "Alice@example.com")).unsubscribed_at is None
+    left = await client.post(f"/acme/unsubscribe/{row.token}", headers={"origin": BASE})
     assert left.status_code == 200
     assert "You will no longer receive updates." in left.text
     assert (await subscriber_of(sessions, "Alice@example.com")).unsubscribed_at is not None
-    # Confirming an unsubscribed address does not bring it back.
+    # Confirming an unsubscribed address does not bring it back (and its link says so).
     assert (await client.get(f"/acme/confirm/{row.token}")).status_code == 404
+    assert (await client.post(f"/acme/confirm/{row.token}", headers={"origin": BASE})).status_code == 404
+    assert (await subscriber_of(sessions, "Alice@example.com")).accepted_at is not None
+
+
+async def test_following_the_links_changes_nothing(
+    client: httpx.AsyncClient, build: PageBuilder, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await build.page("acme", default_locale="en", locales=["en", "fr"])
+    await client.post("/acme/subscribe", data={"email": "scan@example.com"})
+    row = await subscriber_of(sessions, "scan@example.com")
+    for _ in range(3):  # a mail scanner, then a second one, then the person
+        assert (await client.get(f"/acme/confirm/{row.token}")).status_code == 200
+        assert (await client.get(f"/acme/unsubscribe/{row.token}")).status_code == 200
+    after = await subscriber_of(sessions, "scan@example.com")
+    assert after.accepted_at is None and after.unsubscribed_at is None
+    # In another locale the button posts to that locale's address.
+    french = await client.get(f"/acme/fr/confirm/{row.token}")
+    assert f'action="/acme/fr/confirm/{row.token}"' in french.text
+    assert "Confirmer l\u2019abonnement" in french.text
 
 
 async def test_one_click_unsubscribe_by_post(
@@ -133,14 +170,18 @@ async def test_bad_tokens_get_a_friendly_404(
     await build.page("acme")
     await build.page("other")
     for path in ("/acme/confirm/nope", "/acme/unsubscribe/nope"):
-        response = await client.get(path)
-        assert response.status_code == 404
-        assert "That link is not valid any more." in response.text
+        for response in (await client.get(path), await client.post(path, headers={"origin": BASE})):
+            assert response.status_code == 404
+            assert "That link is not valid any more." in response.text
+            assert "<form" not in response.text
     # A token of another page's subscriber does nothing through this page.
     await client.post("/acme/subscribe", data={"email": "carol@example.com"})
     row = await subscriber_of(sessions, "carol@example.com")
-    assert (await client.get(f"/other/confirm/{row.token}")).status_code == 404
-    assert (await client.get(f"/other/unsubscribe/{row.token}")).status_code == 404
+    for action in ("confirm", "unsubscribe"):
+        assert (await client.get(f"/other/{action}/{row.token}")).status_code == 404
+        assert (
+            await client.post(f"/other/{action}/{row.token}", headers={"origin": BASE})
+        ).status_code == 404
     after = await subscriber_of(sessions, "carol@example.com")
     assert after.accepted_at is None and after.unsubscribed_at is None
 
@@ -177,6 +218,27 @@ async def test_subscribe_is_gated_like_the_page(
         assert (await session.execute(select(PageSubscriber))).scalars().all() == []
     await client.post("/secret/login", data={"password": "s3cret"})
     assert (await client.post("/secret/subscribe", data={"email": "eve@example.com"})).status_code == 200
+
+
+async def test_an_email_domain_page_takes_only_its_domains(
+    client: httpx.AsyncClient, build: PageBuilder, app: Any, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    page_id = await build.page("intranet", access_type="email-domain", auth_email_domains=["acme.com"])
+    token = access.sign(
+        app.state.pages.signing_key,
+        access.MAGIC,
+        {"page": page_id, "email": "alice@acme.com"},
+        expires_at=time.time() + 60,
+    )
+    assert (await client.get("/intranet/login/magic", params={"token": token})).status_code == 303
+    refused = await client.post("/intranet/subscribe", data={"email": "mallory@evil.com"})
+    assert refused.status_code == 403
+    assert "This email domain has no access to this page." in refused.text
+    async with sessions() as session:
+        assert (await session.execute(select(PageSubscriber))).scalars().all() == []
+    accepted = await client.post("/intranet/subscribe", data={"email": "Bob@ACME.com"})
+    assert accepted.status_code == 200
+    assert (await subscriber_of(sessions, "Bob@acme.com")).page_id == page_id
 
 
 async def test_subscribing_is_rate_limited(client: httpx.AsyncClient, build: PageBuilder) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,6 +63,15 @@ def normalize_email(email: str, *, field: str = "email") -> str:
     if not valid:
         raise InvalidArgument(f"{field}: {email!r} is not a valid email address", field=field)
     return f"{local}@{domain}"
+
+
+def email_domain_allowed(email: str, domains: Sequence[str]) -> bool:
+    """Whether the address's domain is one of ``domains`` (exact match, case-insensitive; a leading ``@`` or
+    trailing dot in a configured domain is ignored). Subdomains are not included: ``acme.com`` does not
+    admit ``eu.acme.com``. The rule of email-domain pages, for signing in and for their subscribers."""
+    domain = email.rpartition("@")[2].strip().lower().rstrip(".")
+    allowed = {d.strip().lower().lstrip("@").rstrip(".") for d in domains}
+    return bool(domain) and domain in allowed
 
 
 def status_of(subscriber: PageSubscriber) -> str:
@@ -122,7 +132,8 @@ async def subscribe(
     return subscriber, events
 
 
-async def _by_token(session: AsyncSession, token: str) -> PageSubscriber | None:
+async def by_token(session: AsyncSession, token: str) -> PageSubscriber | None:
+    """The subscriber the token belongs to (whatever their state); None for an unknown token."""
     if not token or len(token) > 128:
         return None
     return (
@@ -133,7 +144,7 @@ async def _by_token(session: AsyncSession, token: str) -> PageSubscriber | None:
 async def confirm(session: AsyncSession, token: str) -> PageSubscriber | None:
     """Accept the subscription the token belongs to; None for an unknown token or an unsubscribed address.
     Confirming twice keeps the first ``accepted_at``."""
-    subscriber = await _by_token(session, token)
+    subscriber = await by_token(session, token)
     if subscriber is None or subscriber.unsubscribed_at is not None:
         return None
     if subscriber.accepted_at is None:
@@ -151,7 +162,7 @@ async def unsubscribe(session: AsyncSession, subscriber: PageSubscriber) -> None
 
 async def unsubscribe_by_token(session: AsyncSession, token: str) -> PageSubscriber | None:
     """Unsubscribe whoever the token belongs to; None for an unknown token."""
-    subscriber = await _by_token(session, token)
+    subscriber = await by_token(session, token)
     if subscriber is not None:
         await unsubscribe(session, subscriber)
     return subscriber

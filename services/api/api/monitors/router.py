@@ -17,6 +17,7 @@ from api.monitors.schemas import INPUT_MODELS, DNSMonitorIn, HTTPMonitorIn, Moni
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.engine import unit_of_work
 from openstatus_common.errors import InvalidArgument
+from openstatus_common.outbox import publish_staged
 from openstatus_common.results import queries as results
 from openstatus_common.service import ServiceContext
 
@@ -86,18 +87,20 @@ async def update_monitor(
     ctx: Ctx, auth: Auth, monitor_id: int, body: Annotated[dict[str, Any], Body()]
 ) -> dict[str, Any]:
     async with unit_of_work(ctx.sessions) as session:
-        monitor = await monitors.update_monitor(
+        monitor, events = await monitors.update_monitor(
             session, auth, monitor_id, changes=body, served=ctx.settings.regions
         )
     await publish_schedule(ctx.bus, monitor)
+    await publish_staged(ctx.bus, ctx.sessions, events)
     return monitors.to_output(monitor)
 
 
 @router.delete("/{monitor_id}", summary="Delete a monitor")
 async def delete_monitor(ctx: Ctx, auth: Auth, monitor_id: int) -> dict[str, bool]:
     async with unit_of_work(ctx.sessions) as session:
-        monitor = await monitors.delete_monitor(session, auth, monitor_id)
+        monitor, events = await monitors.delete_monitor(session, auth, monitor_id)
     await publish_schedule(ctx.bus, monitor)
+    await publish_staged(ctx.bus, ctx.sessions, events)
     return {"success": True}
 
 

@@ -1,10 +1,13 @@
 """Monitor verbs. Each takes the session and the caller first; writes check the scope on their first line.
 
 Services flush, never commit: the adapter owns the transaction and publishes changes after the commit.
+Updating or deleting a monitor stages a ``monitor.changed`` event in the transaction's outbox (status pages
+showing the monitor drop what they cached of it); the adapter publishes it after the commit.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,6 +27,8 @@ from api.pagination import page_of
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.models import Monitor
 from openstatus_common.errors import InvalidArgument, NotFound, PermissionDenied
+from openstatus_common.messages import Event, EventKind
+from openstatus_common.outbox import stage
 from openstatus_common.vocab import Region
 
 MonitorKind = str
@@ -117,6 +122,20 @@ async def list_monitors(
     return await page_of(session, Monitor, [condition], (Monitor.id,), limit=limit, offset=offset)
 
 
+def _stage_changed(session: AsyncSession, monitor: Monitor) -> list[Event]:
+    """Stage ``monitor.changed`` for the monitor (a unique id: every change is news) and return it."""
+    event = Event(
+        event_id=f"{EventKind.MONITOR_CHANGED.value}:{monitor.id}:{uuid.uuid4().hex}",
+        kind=EventKind.MONITOR_CHANGED,
+        occurred_at=utcnow(),
+        workspace_id=monitor.workspace_id,
+        monitor_id=monitor.id,
+        data={},
+    )
+    stage(session, [event])
+    return [event]
+
+
 async def update_monitor(
     session: AsyncSession,
     auth: AuthContext,
@@ -124,8 +143,9 @@ async def update_monitor(
     *,
     changes: dict[str, Any],
     served: tuple[Region, ...],
-) -> Monitor:
-    """Partial update: the stored monitor merged with ``changes`` must be a valid monitor of its kind."""
+) -> tuple[Monitor, list[Event]]:
+    """Partial update: the stored monitor merged with ``changes`` must be a valid monitor of its kind.
+    Returns the monitor and the staged ``monitor.changed`` event."""
     _require_write(auth)
     monitor = await get_monitor(session, auth, monitor_id)
     model = INPUT_MODELS[monitor.kind]
@@ -145,18 +165,21 @@ async def update_monitor(
         entity_id=monitor.id,
         fields=sorted(changes),
     )
-    return monitor
+    return monitor, _stage_changed(session, monitor)
 
 
-async def delete_monitor(session: AsyncSession, auth: AuthContext, monitor_id: int) -> Monitor:
-    """Soft delete: the monitor stops being checked; its history stays for reports and uptime."""
+async def delete_monitor(
+    session: AsyncSession, auth: AuthContext, monitor_id: int
+) -> tuple[Monitor, list[Event]]:
+    """Soft delete: the monitor stops being checked; its history stays for reports and uptime. Returns the
+    monitor and the staged ``monitor.changed`` event."""
     _require_write(auth)
     monitor = await get_monitor(session, auth, monitor_id)
     monitor.deleted_at = utcnow()
     monitor.active = False
     await session.flush()
     audit.record(session, auth, action="monitor.delete", entity_type="monitor", entity_id=monitor.id)
-    return monitor
+    return monitor, _stage_changed(session, monitor)
 
 
 def invalid_argument(error: ValidationError) -> InvalidArgument:

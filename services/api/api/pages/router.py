@@ -39,7 +39,7 @@ async def _output(session: AsyncSession, ctx: ServiceContext, page: StatusPage) 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a status page")
 async def create_page(ctx: Ctx, auth: Auth, body: PageIn) -> PageOut:
     async with unit_of_work(ctx.sessions) as session:
-        page, events = await pages.create_page(session, auth, data=body)
+        page, events = await pages.create_page(session, auth, data=body, settings=ctx.settings)
         output = await _output(session, ctx, page)
     await publish_staged(ctx.bus, ctx.sessions, events)
     return output
@@ -71,7 +71,7 @@ async def get_page(ctx: Ctx, session: Session, auth: Auth, page_id: int) -> Page
 @router.patch("/{page_id}", summary="Update a status page (only the fields given)")
 async def update_page(ctx: Ctx, auth: Auth, page_id: int, body: Annotated[dict[str, Any], Body()]) -> PageOut:
     async with unit_of_work(ctx.sessions) as session:
-        page, events = await pages.update_page(session, auth, page_id, changes=body)
+        page, events = await pages.update_page(session, auth, page_id, changes=body, settings=ctx.settings)
         output = await _output(session, ctx, page)
     await publish_staged(ctx.bus, ctx.sessions, events)
     return output

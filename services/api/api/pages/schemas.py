@@ -168,7 +168,7 @@ class PageIn(Strict):
     theme: Theme = "default"
     colorScheme: ColorScheme = "system"
     accessType: AccessTypeField = "public"
-    password: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    password: Annotated[str, Field(min_length=8, max_length=256)] | None = None
     authEmailDomains: Annotated[list[str], Field(max_length=MAX_LIST)] = []
     allowedIpRanges: Annotated[list[str], BeforeValidator(ip_ranges), Field(max_length=MAX_LIST)] = []
     defaultLocale: LocaleField = "en"

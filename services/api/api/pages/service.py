@@ -30,7 +30,7 @@ from openstatus_common.messages import Event, EventKind
 from openstatus_common.outbox import stage
 from openstatus_common.pages.passwords import hash_password
 from openstatus_common.pages.svg import sanitize_svg
-from openstatus_common.pages.urls import page_url
+from openstatus_common.pages.urls import is_reserved_domain, page_url
 from openstatus_common.settings import Settings
 
 LIMIT_KEY = "status-pages"
@@ -119,8 +119,15 @@ async def _check_limit(session: AsyncSession, auth: AuthContext) -> None:
         )
 
 
-async def _check_unique(session: AsyncSession, data: PageIn, *, page_id: int | None = None) -> None:
-    """Slugs and custom domains are unique across every workspace."""
+async def _check_unique(
+    session: AsyncSession, data: PageIn, settings: Settings, *, page_id: int | None = None
+) -> None:
+    """Slugs and custom domains are unique across every workspace; the deployment's own hosts are no one's."""
+    if data.customDomain is not None and is_reserved_domain(settings, data.customDomain):
+        raise InvalidArgument(
+            f"customDomain: {data.customDomain} belongs to this deployment; use a domain of your own",
+            field="customDomain",
+        )
     others = [StatusPage.id != page_id] if page_id is not None else []
     if (await session.execute(select(StatusPage.id).where(StatusPage.slug == data.slug, *others))).first():
         raise AlreadyExists("slug already taken", field="slug")
@@ -190,13 +197,13 @@ async def _flush_unique(session: AsyncSession) -> None:
 
 
 async def create_page(
-    session: AsyncSession, auth: AuthContext, *, data: PageIn
+    session: AsyncSession, auth: AuthContext, *, data: PageIn, settings: Settings
 ) -> tuple[StatusPage, list[Event]]:
     """Create a page; returns it and the staged ``page.changed`` event."""
     require_write(auth)
     _check_access(data, has_password=False)
     await _check_limit(session, auth)
-    await _check_unique(session, data)
+    await _check_unique(session, data, settings)
     page = StatusPage(workspace_id=auth.workspace_id)
     _apply(page, data)
     await _set_password(page, data)
@@ -215,17 +222,22 @@ async def list_pages(
 
 
 async def update_page(
-    session: AsyncSession, auth: AuthContext, page_id: int, *, changes: dict[str, Any]
+    session: AsyncSession, auth: AuthContext, page_id: int, *, changes: dict[str, Any], settings: Settings
 ) -> tuple[StatusPage, list[Event]]:
-    """Partial update: the stored page merged with ``changes`` must be a valid page."""
+    """Partial update: the stored page merged with ``changes`` (``tracker`` merged by its fields) must be a
+    valid page."""
     require_write(auth)
     page = await get_page(session, auth, page_id)
+    merged = {**to_input(page), **changes}
+    if isinstance(changes.get("tracker"), dict):
+        # The tracker is merged field by field: ``{"tracker": {"showUptime": false}}`` keeps the bar type.
+        merged["tracker"] = {**stored_tracker(page), **changes["tracker"]}
     try:
-        data = PageIn.model_validate({**to_input(page), **changes})
+        data = PageIn.model_validate(merged)
     except ValidationError as error:
         raise invalid_argument(error) from None
     _check_access(data, has_password=page.password_hash is not None)
-    await _check_unique(session, data, page_id=page.id)
+    await _check_unique(session, data, settings, page_id=page.id)
     _apply(page, data)
     await _set_password(page, data)
     page.updated_at = utcnow()

@@ -1,5 +1,6 @@
 """Status report verbs: create (with its first update), list, get, update metadata, add a timeline entry,
-delete. Writes check the scope first; services flush, never commit.
+delete. A report's status is its newest timeline entry's (by date, then by creation). Writes check the scope
+first; services flush, never commit.
 
 Events (staged in the outbox, published by the router after the commit): ``report.published`` for a new
 report, ``report.updated`` for a new timeline entry (both with ``notify``), ``report.deleted``, and
@@ -144,7 +145,8 @@ async def update_report(
 async def add_update(
     session: AsyncSession, auth: AuthContext, report_id: int, *, data: ReportUpdateIn
 ) -> tuple[StatusReport, list[Event]]:
-    """Add a timeline entry; the report takes its status (resolved sets ``resolvedAt``, others clear it)."""
+    """Add a timeline entry. The report takes the status of its newest entry by date (resolved sets
+    ``resolvedAt``, others clear it): a backdated entry fills in the history without changing the status."""
     require_write(auth)
     report = await get_report(session, auth, report_id)
     date = data.date or utcnow()
@@ -152,7 +154,9 @@ async def add_update(
         report_id=report.id, status=data.status.value, message=data.message, date=date
     )
     session.add(update)
-    _set_status(report, data.status, date)
+    await session.flush()
+    newest = (await timeline(session, report.id))[0]
+    _set_status(report, StatusReportStatus(newest.status), newest.date)
     report.updated_at = utcnow()
     await session.flush()
     audit.record(

@@ -7,7 +7,7 @@ helpers. A mail to a subscriber waits while an earlier one to the same subscribe
 report's "resolved" never arrives before its "investigating".
 
 Keys: ``report.updated:<update id>`` (a report's first update and every later one), ``maintenance.scheduled:
-<id>``, ``maintenance.updated:<id>:<event id>``, ``maintenance.reminder:<id>`` and
+<id>``, ``maintenance.updated:<id>:<event id>``, ``maintenance.reminder:<id>:<start, YYYYMMDDTHHMM>`` and
 ``subscriber.confirm:<subscriber id>:<token digest>`` (a new token, i.e. a new subscription, is a new mail).
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -25,7 +25,8 @@ from sqlalchemy.orm import aliased
 from notifier.deliveries import OPEN, claim_next, failed_values, insert_new, sent_values, settle
 from notifier.subscribers.content import ConfirmMail, MaintenanceMail, ReportMail
 from openstatus_common.db.engine import unit_of_work
-from openstatus_common.db.models import PageSubscriber, SubscriberDelivery
+from openstatus_common.db.models import PageSubscriber, StatusPage, SubscriberDelivery
+from openstatus_common.pages.subscribers import email_domain_allowed
 
 MAX_KEY = 255
 
@@ -45,8 +46,12 @@ def maintenance_updated_key(maintenance_id: int, event_id: str) -> str:
     return f"maintenance.updated:{maintenance_id}:{_digest(event_id)}"
 
 
-def maintenance_reminder_key(maintenance_id: int) -> str:
-    return f"maintenance.reminder:{maintenance_id}"
+def maintenance_reminder_key(maintenance_id: int, starts_at: datetime) -> str:
+    # The start time in the key: a maintenance moved after its reminder (the API clears reminder_sent_at
+    # then) is a new reminder, not a duplicate of the first.
+    if starts_at.tzinfo is not None:
+        starts_at = starts_at.astimezone(UTC)
+    return f"maintenance.reminder:{maintenance_id}:{starts_at:%Y%m%dT%H%M}"
 
 
 def confirm_key(subscriber_id: int, token: str) -> str:
@@ -88,19 +93,7 @@ async def queue(
     Returns how many subscribers it is for; those who have it already keep their row as it is.
     """
     if subscriber_id is None:
-        ids = list(
-            (
-                await session.execute(
-                    select(PageSubscriber.id)
-                    .where(
-                        PageSubscriber.page_id == page_id,
-                        PageSubscriber.accepted_at.is_not(None),
-                        PageSubscriber.unsubscribed_at.is_(None),
-                    )
-                    .order_by(PageSubscriber.id)
-                )
-            ).scalars()
-        )
+        ids = await confirmed_subscribers(session, page_id)
     else:
         ids = [subscriber_id]
     if not ids:
@@ -121,6 +114,31 @@ async def queue(
     ]
     await insert_new(session, SubscriberDelivery, rows, unique=("key", "subscriber_id"))
     return len(ids)
+
+
+async def confirmed_subscribers(session: AsyncSession, page_id: int) -> list[int]:
+    """The page's confirmed subscribers, in id order; on an ``email-domain`` page only those whose address is
+    still of one of its domains (a domain the page dropped takes its subscribers' mail with it)."""
+    page = (
+        await session.execute(
+            select(StatusPage.access_type, StatusPage.auth_email_domains).where(StatusPage.id == page_id)
+        )
+    ).first()
+    if page is None:
+        return []
+    rows = await session.execute(
+        select(PageSubscriber.id, PageSubscriber.email)
+        .where(
+            PageSubscriber.page_id == page_id,
+            PageSubscriber.accepted_at.is_not(None),
+            PageSubscriber.unsubscribed_at.is_(None),
+        )
+        .order_by(PageSubscriber.id)
+    )
+    if page.access_type != "email-domain":
+        return [row.id for row in rows]
+    domains = list(page.auth_email_domains or [])
+    return [row.id for row in rows if email_domain_allowed(row.email, domains)]
 
 
 async def claim_due(

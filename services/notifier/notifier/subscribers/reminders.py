@@ -1,4 +1,5 @@
-"""The maintenance reminder: "starts soon" mail, once per maintenance, ``maintenance_reminder_minutes`` ahead.
+"""The maintenance reminder: "starts soon" mail, once per maintenance start, ``maintenance_reminder_minutes``
+ahead.
 
 Every ``interval`` seconds the sweep looks for maintenances that start within the lead time (and have not
 started) and were not reminded yet. For each, one transaction marks ``reminder_sent_at`` with a conditional
@@ -8,6 +9,10 @@ confirmed subscriber whatever the maintenance's announcement did (announcing ahe
 start is the documented good practice; the ``notify`` choice is not stored), except for a maintenance scheduled
 or last changed within the lead time, whose announcement was mail enough. A lead time of 0 turns them off;
 so does a deployment without SMTP (nothing is marked, so configuring SMTP later still reminds).
+
+A maintenance moved to another start is reminded again: the API clears ``reminder_sent_at`` when the window
+changes, and the mail's key carries the start (``queue.maintenance_reminder_key``), so the new reminder is not
+taken for a repeat of the first.
 """
 
 from __future__ import annotations
@@ -103,7 +108,7 @@ async def remind(
     if mail is None:
         return 0
     return await queue.queue(
-        session, mail, key=queue.maintenance_reminder_key(maintenance_id), page_id=page_id, now=now
+        session, mail, key=queue.maintenance_reminder_key(maintenance_id, starts_at), page_id=page_id, now=now
     )
 
 

@@ -1,7 +1,8 @@
 """Signing in to a protected page: the password form, the magic-link form and link, and signing out.
 
-Not gated (they are how a visitor gets through the gate). Failed passwords are limited per page and client
-address (``access.LOGIN_FAILURES_PER_WINDOW`` a minute), magic-link requests likewise; posts from another
+Not gated (they are how a visitor gets through the gate). Password attempts are limited per page and client
+(``access.LOGIN_FAILURES_PER_WINDOW`` a minute, counted before the check, forgotten on success; an IPv6
+client is its /64), magic-link requests likewise; posts from another
 site are refused. An address whose domain the page does not accept is told so (``login.bad_domain``): the
 friendlier answer, and the domains are no secret worth keeping from someone who can guess a company's name.
 A magic link is good for 15 minutes and may be followed more than once in that time (mail scanners open
@@ -75,16 +76,13 @@ async def login(pr: PageRequest) -> Response:
 
 
 async def _password(pr: PageRequest, password: str, following: str) -> Response:
-    key = f"{pr.page_id}:{access.visitor(pr)}"
-    failures = access.login_failures(pr)
-    if failures.blocked(key):
+    verified = await access.check_password(pr, password)
+    if verified is None:
         log.info("page.login_limited", page_id=pr.page_id)
         return access.too_many(pr, mode="password", next=following)
-    if not await access.verify_page_password(pr, password):
-        failures.add(key)
+    if not verified:
         log.info("page.login_failed", page_id=pr.page_id)
         return _form(pr, status_code=401, error=pr.t("login.wrong"), next=following)
-    failures.reset(key)
     response = _home(pr, following)
     access.set_session(pr, response)
     return response

@@ -1,9 +1,15 @@
 """Email subscriptions from the page: subscribe (double opt-in), the confirm link and the unsubscribe link.
 
 ``subscribe`` is gated like the page (only its viewers may subscribe), limited per client address and refuses
-posts from other sites. The links from the mails are not gated: the token in them is the secret, and whoever
-holds it may leave even a page they can no longer see. ``unsubscribe`` also takes a POST, the RFC 8058
-one-click unsubscribe mail clients send from the ``List-Unsubscribe`` header.
+posts from other sites. On an ``email-domain`` page only addresses of the page's domains may subscribe (the
+same rule as signing in; the notifier skips subscribers whose domain the page has dropped since).
+
+The links from the mails are not gated: the token in them is the secret, and whoever holds it may leave even
+a page they can no longer see. Following a link (GET) never changes anything: mail scanners open links before
+people do, and would otherwise confirm subscriptions nobody asked for (or end them). It shows a button that
+posts back to the same address; the POST does it. The confirm POST must come from the page itself (same
+origin, like every form); the unsubscribe POST need not: it is also the RFC 8058 one-click unsubscribe mail
+clients send from the ``List-Unsubscribe`` header, from their own origin.
 
 The same "check your inbox" answer is given whether the address was new, pending or already subscribed, so
 the form does not tell who subscribes to a page.
@@ -57,6 +63,12 @@ async def subscribe(pr: PageRequest) -> Response:
         email = subscribers.normalize_email(raw)
     except InvalidArgument:
         return _result(pr, pr.t("subscribe.bad_email"), status_code=400, email=raw, retry=True)
+    page = pr.snapshot.page
+    if page.access_type == "email-domain" and not subscribers.email_domain_allowed(
+        email, page.auth_email_domains
+    ):
+        log.info("page.subscribe_bad_domain", page_id=pr.page_id)
+        return _result(pr, pr.t("login.bad_domain"), status_code=403, email=raw, retry=True)
     try:
         async with unit_of_work(pr.pages.ctx.sessions) as session:
             # Stages its subscriber.pending event in this transaction's outbox.
@@ -98,7 +110,32 @@ async def _apply(session: AsyncSession, action: str, token: str) -> PageSubscrib
     return await subscribers.unsubscribe_by_token(session, token)
 
 
+async def _link_works(pr: PageRequest, action: str) -> bool:
+    """Whether the link's POST would act (a read only: a GET changes nothing)."""
+    async with pr.pages.ctx.sessions() as session:
+        found = await subscribers.by_token(session, pr.params.get("token", ""))
+    if found is None or found.page_id != pr.page_id:
+        return False
+    return action != "confirm" or found.unsubscribed_at is None
+
+
+async def _ask(pr: PageRequest, action: str) -> Response:
+    """GET: the button that does it, posting back to this address."""
+    if not await _link_works(pr, action):
+        return _result(pr, pr.t("subscribe.invalid"), status_code=404)
+    return _result(
+        pr,
+        pr.t(f"subscribe.{action}_prompt"),
+        action_url=pr.url(pr.path),
+        action_label=pr.t(f"subscribe.{action}_button"),
+    )
+
+
 async def confirm(pr: PageRequest) -> Response:
+    """GET from the link in the confirmation mail: a button; its POST (from this page only) confirms."""
+    if pr.request.method != "POST":
+        return await _ask(pr, "confirm")
+    access.require_same_origin(pr.request)
     subscriber = await _by_token(pr, "confirm")
     if subscriber is None:
         return _result(pr, pr.t("subscribe.invalid"), status_code=404)
@@ -107,7 +144,10 @@ async def confirm(pr: PageRequest) -> Response:
 
 
 async def unsubscribe(pr: PageRequest) -> Response:
-    """GET from the link in a mail, POST from a mail client's one-click unsubscribe (RFC 8058)."""
+    """GET from the link in a mail: a button; POST from it, or a mail client's one-click unsubscribe
+    (RFC 8058, from any origin), unsubscribes."""
+    if pr.request.method != "POST":
+        return await _ask(pr, "unsubscribe")
     subscriber = await _by_token(pr, "unsubscribe")
     if subscriber is None:
         return _result(pr, pr.t("subscribe.invalid"), status_code=404)

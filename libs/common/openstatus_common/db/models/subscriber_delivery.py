@@ -1,7 +1,7 @@
 """``subscriber_deliveries``: one row per (message, subscriber), so a re-delivered event never mails twice.
 
 ``key`` names what is mailed (``report.updated:<update id>``, ``maintenance.scheduled:<id>``,
-``maintenance.reminder:<id>``, ``subscriber.confirm:<subscriber id>``); the row is the notifier's work
+``maintenance.reminder:<id>:<start>``, ``subscriber.confirm:<subscriber id>``); the row is the notifier's work
 item, with the same status life cycle as ``notification_deliveries``.
 """
 
