@@ -160,7 +160,10 @@ def test_duration_uptime_counts_only_days_with_data() -> None:
     # Checks on the first and last day, none in between (a paused monitor): the gap is no data, not uptime.
     first = (TODAY - timedelta(days=2)).date()
     incident = Happening(
-        "incident", 1, "", Interval(TODAY - timedelta(days=2), TODAY - timedelta(days=2) + timedelta(hours=12))
+        "incident",
+        1,
+        "",
+        Interval(TODAY - timedelta(days=2), TODAY - timedelta(days=2) + timedelta(hours=12)),
     )
     tracker = _tracker(
         TrackerConfig(card_type=CardType.DURATION),

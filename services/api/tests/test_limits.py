@@ -48,7 +48,9 @@ async def test_reserved_and_overlong_slugs_are_refused(client: httpx.AsyncClient
         assert answer.json()["field"] == "slug"
 
 
-async def test_a_page_cannot_claim_the_deployments_own_hosts(client: httpx.AsyncClient, make_key: MakeKey) -> None:
+async def test_a_page_cannot_claim_the_deployments_own_hosts(
+    client: httpx.AsyncClient, make_key: MakeKey
+) -> None:
     headers = {"x-openstatus-key": await make_key()}
     # The test app's status pages are at 127.0.0.1 and its API at the same host: try "localhost" too.
     for domain in ("localhost", "127.0.0.1"):
@@ -59,7 +61,9 @@ async def test_a_page_cannot_claim_the_deployments_own_hosts(client: httpx.Async
         assert answer.json()["field"] == "customDomain"
 
 
-async def test_page_passwords_have_at_least_eight_characters(client: httpx.AsyncClient, make_key: MakeKey) -> None:
+async def test_page_passwords_have_at_least_eight_characters(
+    client: httpx.AsyncClient, make_key: MakeKey
+) -> None:
     headers = {"x-openstatus-key": await make_key()}
     answer = await client.post(
         "/v1/page",
