@@ -180,7 +180,11 @@ class PageStore:
         if cache is not None and (hit := cache.get(key)) is not None:
             return hit
         body, media_type = await render()
-        gzipped = gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= COMPRESS_FROM else None
+        gzipped = (
+            await asyncio.to_thread(gzip.compress, body, compresslevel=6, mtime=0)
+            if len(body) >= COMPRESS_FROM
+            else None
+        )
         etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
         rendered = Rendered(body, media_type, etag, gzipped)
         if cache is not None and len(cache) < MAX_RENDERED_PER_PAGE:

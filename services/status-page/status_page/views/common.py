@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -77,7 +78,8 @@ async def html_response(
     pr: PageRequest, template: str, key: tuple[object, ...] = (), **values: Any
 ) -> Response:
     async def render() -> tuple[bytes, str]:
-        return html(pr, template, **values), HTML
+        # A big page takes tens of milliseconds to render: off the event loop, so cached pages keep flowing.
+        return await asyncio.to_thread(html, pr, template, **values), HTML
 
     return await respond(pr, (template, forced_theme(pr), *key), render)
 
