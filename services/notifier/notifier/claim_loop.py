@@ -15,6 +15,7 @@ live here, once:
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
@@ -61,7 +62,7 @@ ItemT = TypeVar("ItemT", bound=Claim)
 BoundLogger = structlog.typing.FilteringBoundLogger
 
 
-class ClaimLoop(Generic[ItemT]):
+class ClaimLoop(ABC, Generic[ItemT]):
     """Subclasses say what to claim (``claim``), how to send one (``deliver``) and how to record outcomes."""
 
     name = "claim_loop"  # the prefix of its log events
@@ -87,21 +88,23 @@ class ClaimLoop(Generic[ItemT]):
 
     # --- what a subclass provides -------------------------------------------------------------------
 
+    @abstractmethod
     async def claim(self, *, now: datetime, lease: timedelta, limit: int) -> list[ItemT]:
         """Claim up to ``limit`` due items (committed before returning)."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def deliver(self, item: ItemT) -> None:
         """Send one claimed item and record the outcome (usually through ``attempt``); never raises."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def record_sent(self, item: ItemT, *, now: datetime) -> bool:
-        raise NotImplementedError
+        """Mark the item sent if the claim is still ours."""
 
+    @abstractmethod
     async def record_failed(
         self, item: ItemT, *, error: str, now: datetime, retry_at: datetime | None
     ) -> bool:
-        raise NotImplementedError
+        """Mark the item failed (or due again at ``retry_at``) if the claim is still ours."""
 
     # --- the loop -----------------------------------------------------------------------------------
 

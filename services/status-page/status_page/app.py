@@ -3,6 +3,7 @@ route, applies the page's access control, and hands a ``PageRequest`` to the rou
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 import structlog
@@ -154,8 +155,6 @@ async def _dispatch(pages: Pages, request: Request) -> Response:
 
 
 def _error(status_code: int, message: str) -> Response:
-    from html import escape
-
     body = (
         "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content='width=device-width'>"
         f"<title>{escape(message)}</title><link rel=stylesheet href='/_static/style.css'>"

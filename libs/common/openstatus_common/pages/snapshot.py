@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Column, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from openstatus_common.db.models import (
     CheckRollup,
@@ -183,7 +183,6 @@ class PageSnapshot:
     incidents: tuple[IncidentView, ...]
     status: OverallStatus
     stale: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def active_reports(self) -> tuple[ReportView, ...]:
@@ -231,7 +230,9 @@ async def find_page_id(
 async def load_snapshot(
     session: AsyncSession, page_id: int, *, now: datetime, days: int = DAYS
 ) -> PageSnapshot | None:
-    page = (await session.execute(select(StatusPage).where(StatusPage.id == page_id))).scalar_one_or_none()
+    # The icon's bytes are served by their own route; the snapshot only needs to know there is one.
+    query = select(StatusPage).options(defer(StatusPage.icon)).where(StatusPage.id == page_id)
+    page = (await session.execute(query)).scalar_one_or_none()
     if page is None:
         return None
     config = _config(page)
@@ -326,7 +327,7 @@ def _config(page: StatusPage) -> PageConfig:
         contact_url=page.contact_url,
         custom_domain=page.custom_domain,
         published=page.published,
-        has_icon=page.icon is not None,
+        has_icon=page.icon_content_type is not None,
         access_type=page.access_type,
         password_hash=page.password_hash,
         auth_email_domains=tuple(d.lower() for d in page.auth_email_domains or []),
@@ -340,6 +341,19 @@ def _config(page: StatusPage) -> PageConfig:
         tracker=TrackerConfig.from_json(page.tracker),
         updated_at=page.updated_at,
     )
+
+
+async def _component_links(
+    session: AsyncSession, owner: Column[int], ids: Sequence[int]
+) -> dict[int, list[int]]:
+    """The components linked to each of ``ids`` through ``owner``'s link table (reports, maintenances)."""
+    component = owner.table.c.component_id
+    links: dict[int, list[int]] = defaultdict(list)
+    for owner_id, component_id in (
+        await session.execute(select(owner, component).where(owner.in_(ids)))
+    ).all():
+        links[owner_id].append(component_id)
+    return links
 
 
 async def _reports(session: AsyncSession, page_id: int, since: datetime) -> list[ReportView]:
@@ -367,15 +381,7 @@ async def _reports(session: AsyncSession, page_id: int, since: datetime) -> list
         await session.execute(select(StatusReportUpdate).where(StatusReportUpdate.report_id.in_(ids)))
     ).scalars():
         updates[u.report_id].append(ReportUpdateView(u.id, u.status, u.message, u.date))
-    links: dict[int, list[int]] = defaultdict(list)
-    for report_id, component_id in (
-        await session.execute(
-            select(status_report_components.c.report_id, status_report_components.c.component_id).where(
-                status_report_components.c.report_id.in_(ids)
-            )
-        )
-    ).all():
-        links[report_id].append(component_id)
+    links = await _component_links(session, status_report_components.c.report_id, ids)
     views = [
         ReportView(
             id=r.id,
@@ -404,15 +410,7 @@ async def _maintenances(session: AsyncSession, page_id: int, since: datetime) ->
     )
     if not rows:
         return []
-    links: dict[int, list[int]] = defaultdict(list)
-    for maintenance_id, component_id in (
-        await session.execute(
-            select(maintenance_components.c.maintenance_id, maintenance_components.c.component_id).where(
-                maintenance_components.c.maintenance_id.in_([m.id for m in rows])
-            )
-        )
-    ).all():
-        links[maintenance_id].append(component_id)
+    links = await _component_links(session, maintenance_components.c.maintenance_id, [m.id for m in rows])
     views = [
         MaintenanceView(
             id=m.id,

@@ -33,7 +33,10 @@ async def public_status(slug: str, request: Request) -> JSONResponse:
         return _answer(cached[1], cached[2])
     async with ctx.sessions() as session:
         page_id = await find_page_id(session, slug=key)
-        snapshot = await load_snapshot(session, page_id, now=utcnow()) if page_id is not None else None
+        # The status needs open incidents, reports and maintenance, not the 90-day trackers: one day.
+        snapshot = (
+            await load_snapshot(session, page_id, now=utcnow(), days=1) if page_id is not None else None
+        )
     if snapshot is None or snapshot.page.access_type != "public":
         code, status = 404, "unknown"
     else:

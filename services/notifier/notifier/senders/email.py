@@ -9,17 +9,14 @@ from __future__ import annotations
 import asyncio
 import html
 import smtplib
-import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from notifier.content import Message, Notice, render
 from notifier.senders.base import SendContext, SendError
-from openstatus_common.mail import new_message
+from openstatus_common.mail import new_message, smtp_send
 from openstatus_common.notify import EmailConfig
 from openstatus_common.settings import Settings
-
-IMPLICIT_TLS_PORT = 465
 
 
 def build_html(message: Message) -> str:
@@ -49,23 +46,6 @@ def build_email(config: EmailConfig, notice: Notice, sender: str) -> EmailMessag
     return email
 
 
-def deliver(settings: Settings, email: EmailMessage) -> None:
-    """One SMTP session (blocking: run it in a thread)."""
-    context = ssl.create_default_context()
-    timeout = settings.notify_timeout
-    client: smtplib.SMTP
-    if settings.smtp_port == IMPLICIT_TLS_PORT:
-        client = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=timeout, context=context)
-    else:
-        client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
-    with client:
-        if settings.smtp_port != IMPLICIT_TLS_PORT and settings.smtp_starttls:
-            client.starttls(context=context)
-        if settings.smtp_username:
-            client.login(settings.smtp_username, settings.smtp_password)
-        client.send_message(email)
-
-
 async def send_email(settings: Settings, email: EmailMessage) -> None:
     """Send one message through the deployment's SMTP server; SendError says why not and if retrying helps.
 
@@ -74,7 +54,7 @@ async def send_email(settings: Settings, email: EmailMessage) -> None:
     if not settings.smtp_host:
         raise SendError("SMTP is not configured on this deployment (OPENSTATUS_SMTP_HOST)", permanent=True)
     try:
-        await asyncio.to_thread(deliver, settings, email)
+        await asyncio.to_thread(smtp_send, settings, email)
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
         raise SendError(f"the SMTP server refused the message: {error}", permanent=True) from None
     except smtplib.SMTPAuthenticationError as error:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
-import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from html import escape
@@ -23,7 +22,7 @@ import structlog
 from starlette.responses import RedirectResponse, Response
 
 from openstatus_common.errors import InvalidArgument
-from openstatus_common.mail import new_message
+from openstatus_common.mail import new_message, smtp_send
 from openstatus_common.pages.subscribers import normalize_email
 from openstatus_common.pages.urls import page_url
 from openstatus_common.settings import Settings
@@ -34,7 +33,6 @@ from status_page.views.common import plain_html
 
 log = structlog.get_logger(__name__)
 
-IMPLICIT_TLS_PORT = 465
 NO_REFERRER = {"Referrer-Policy": "no-referrer"}
 
 
@@ -180,32 +178,14 @@ def _magic_mail(pr: PageRequest, email: str, link: str) -> EmailMessage:
     return message
 
 
-def _deliver(settings: Settings, message: EmailMessage) -> None:
-    """One SMTP session (blocking: run it in a thread). The same rules as the notifier's email sender."""
-    context = ssl.create_default_context()
-    client: smtplib.SMTP
-    if settings.smtp_port == IMPLICIT_TLS_PORT:
-        client = smtplib.SMTP_SSL(
-            settings.smtp_host, settings.smtp_port, timeout=settings.notify_timeout, context=context
-        )
-    else:
-        client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.notify_timeout)
-    with client:
-        if settings.smtp_port != IMPLICIT_TLS_PORT and settings.smtp_starttls:
-            client.starttls(context=context)
-        if settings.smtp_username:
-            client.login(settings.smtp_username, settings.smtp_password)
-        client.send_message(message)
-
-
 async def send_mail(settings: Settings, message: EmailMessage) -> None:
     """Send through the deployment's SMTP server (``OPENSTATUS_SMTP_*``) without blocking the event loop.
 
-    A local copy of the notifier's sender: the status-page service does not depend on the notifier package.
+    The same SMTP session as the notifier's (``openstatus_common.mail.smtp_send``).
     """
     if not settings.smtp_host:
         raise MailError("SMTP is not configured (OPENSTATUS_SMTP_HOST)")
     try:
-        await asyncio.to_thread(_deliver, settings, message)
+        await asyncio.to_thread(smtp_send, settings, message)
     except (smtplib.SMTPException, OSError) as error:
         raise MailError(f"SMTP {settings.smtp_host}:{settings.smtp_port}: {type(error).__name__}") from None

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.models import StatusPage
-from openstatus_common.pages.snapshot import LatencyPoint, latency_series
+from openstatus_common.pages.snapshot import LatencyPoint, MaintenanceView, ReportView, latency_series
 from status_page.charts import latency_chart
 from status_page.context import PageRequest
 from status_page.views.common import HTML, html, html_response, respond
@@ -22,9 +24,11 @@ async def events(pr: PageRequest) -> Response:
     snap = pr.snapshot
     now = snap.generated_at
     past_maintenance = [m for m in snap.maintenances if not m.upcoming(now)]
-    items: list[tuple[object, str, object]] = [(r.started_at, "report", r) for r in snap.reports]
+    items: list[tuple[datetime, str, ReportView | MaintenanceView]] = [
+        (r.started_at, "report", r) for r in snap.reports
+    ]
     items += [(m.starts_at, "maintenance", m) for m in past_maintenance]
-    items.sort(key=lambda item: item[0], reverse=True)  # type: ignore[arg-type, return-value]
+    items.sort(key=lambda item: item[0], reverse=True)
     return await html_response(pr, "events.html", events=items)
 
 
