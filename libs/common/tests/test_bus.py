@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import nats
@@ -15,6 +15,7 @@ from openstatus_common.bus import Bus, Consumer, ConsumerSpec, Delivery, Reject,
 from openstatus_common.bus.consumer import DLQ_DELIVERIES, DLQ_REASON
 from openstatus_common.bus.streams import event_subject
 from openstatus_common.messages import Event, EventKind
+from openstatus_common.testing.processes import wait_for
 
 
 def make_event(n: int) -> Event:
@@ -33,14 +34,6 @@ async def bus(nats_url: str) -> AsyncIterator[Bus]:
     await bus.ensure_streams()
     yield bus
     await bus.close()
-
-
-async def wait_until(condition: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 @contextlib.asynccontextmanager
@@ -100,7 +93,7 @@ async def test_publish_consume_ack(bus: Bus) -> None:
             info = await bus.js.consumer_info("EVENTS", "test-consumer")
             return len(received) == 5 and info.num_ack_pending == 0 and info.num_pending == 0
 
-        await wait_until(all_acked)
+        await wait_for(all_acked)
 
     assert sorted(d.message.monitor_id or 0 for d in received) == [0, 1, 2, 3, 4]
     assert all(d.delivered == 1 for d in received)
@@ -138,7 +131,7 @@ async def test_message_is_redelivered_after_consumer_dies_without_ack(bus: Bus, 
         async def redelivered() -> bool:
             return len(received) == 1
 
-        await wait_until(redelivered, timeout=10)
+        await wait_for(redelivered, timeout=10)
     assert received[0].message.monitor_id == 7
     assert received[0].delivered == 2
 
@@ -159,14 +152,14 @@ async def test_failing_message_is_retried_then_deadlettered(bus: Bus) -> None:
         async def deadlettered() -> bool:
             return await stream_messages(bus, "DEADLETTER") == 1
 
-        await wait_until(deadlettered)
+        await wait_for(deadlettered)
         # The consumer keeps working after dead-lettering.
         await bus.publish(event_subject("monitor.error"), make_event(2), msg_id="evt-2")
 
         async def second_handled() -> bool:
             return good == [2]
 
-        await wait_until(second_handled)
+        await wait_for(second_handled)
 
     assert attempts == [1, 2, 3]
     dead = await bus.js.get_last_msg("DEADLETTER", "dlq.events.monitor.error")
@@ -192,7 +185,7 @@ async def test_malformed_and_rejected_messages_are_deadlettered_at_once(bus: Bus
         async def all_dead() -> bool:
             return await stream_messages(bus, "DEADLETTER") == 3
 
-        await wait_until(all_dead)
+        await wait_for(all_dead)
 
     assert seen == [1]  # the handler never saw the malformed ones, and the rejected one only once
     reasons = []
@@ -225,7 +218,7 @@ async def test_poison_message_that_kills_every_consumer_is_deadlettered(bus: Bus
         async def dead() -> bool:
             return await stream_messages(bus, "DEADLETTER") == 1
 
-        await wait_until(dead)
+        await wait_for(dead)
     assert handled == []
 
 
@@ -248,15 +241,19 @@ async def test_stop_hands_back_unstarted_messages_and_finishes_inflight(bus: Bus
     async def three_started() -> bool:
         return len(started) == 3
 
-    await wait_until(three_started)
+    await wait_for(three_started)
     stop.set()
     gate.set()
     await asyncio.wait_for(task, 10)
     assert sorted(finished) == sorted(started)
 
-    info = await bus.js.consumer_info("EVENTS", "test-consumer")
-    assert info.num_ack_pending == 0
-    assert info.num_pending == 7  # everything not finished is still there for the next consumer
+    async def settled() -> bool:
+        # Acks are asynchronous: the server counts them a moment after the consumer has sent them.
+        info = await bus.js.consumer_info("EVENTS", "test-consumer")
+        # Everything not finished is still there for the next consumer.
+        return info.num_ack_pending == 0 and info.num_pending == 7
+
+    await wait_for(settled)
 
 
 async def test_consumer_config_bounds_deliveries_server_side(bus: Bus) -> None:

@@ -565,9 +565,12 @@ async def test_the_worker_records_from_the_bus_and_deadletters_malformed_results
     assert sum(reason.startswith("invalid message") for reason in reasons) == 2
     assert "rejected: result_id is longer than 255 characters" in reasons
     assert sum(r.success_count for r in await rollups(sessions, "day")) == 22
-    info = await bus.js.consumer_info("RESULTS", "recorder")
-    assert info.num_ack_pending == 0
-    assert info.num_pending == 0
+
+    async def all_acked() -> bool:
+        info = await bus.js.consumer_info("RESULTS", "recorder")
+        return info.num_ack_pending == 0 and info.num_pending == 0
+
+    await wait_for(all_acked)
 
 
 async def test_the_worker_acks_results_of_deleted_monitors(
