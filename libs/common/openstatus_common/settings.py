@@ -84,7 +84,10 @@ class Settings(BaseSettings):
     )
     dns_nameservers: str = Field(
         default="",
-        description="Nameservers DNS checks query: IP or IP:port ([v6]:port), comma-separated; empty: system",
+        description=(
+            "Nameservers DNS checks and custom-domain verification query: IP or IP:port ([v6]:port), "
+            "comma-separated; empty: system"
+        ),
     )
 
     # --- notifications (the notifier) ---------------------------------------------------------------
@@ -119,6 +122,10 @@ class Settings(BaseSettings):
     status_page_base_domain: str = Field(
         default="",
         description="Pages answer at <slug>.<this domain> too (e.g. status.example.com); empty: by path only",
+    )
+    custom_domain_verification: bool = Field(
+        default=True,
+        description="Serve a page's custom domain only after a TXT record at _openstatus.<domain> proves it",
     )
     trusted_proxies: str = Field(
         default="",
@@ -214,6 +221,11 @@ class Settings(BaseSettings):
         return tuple(
             ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies.split(",") if item
         )
+
+    @property
+    def nameservers(self) -> tuple[str, ...]:
+        """``dns_nameservers`` as a tuple; empty means the system resolver."""
+        return tuple(part.strip() for part in self.dns_nameservers.split(",") if part.strip())
 
     @field_validator("dns_nameservers")
     @classmethod

@@ -270,3 +270,40 @@ async def test_postgres_check_results_is_partitioned_by_day(pg_url: str) -> None
     today = utcnow().date()
     expected = {partition_name(today + timedelta(days=offset)) for offset in range(-1, 8)}
     assert children == expected | {"check_results_default"}
+
+
+async def test_domains_served_before_0007_stay_served_and_only_verified_domains_are_unique(
+    db_url: str,
+) -> None:
+    await downgrade(db_url, "0006")
+    engine = create_engine(db_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("INSERT INTO workspaces (name, slug) VALUES ('Acme', 'acme')"))
+            await connection.execute(
+                text(
+                    "INSERT INTO status_pages (workspace_id, title, slug, custom_domain) "
+                    "SELECT id, 'Acme', 'acme', 'status.acme.test' FROM workspaces"
+                )
+            )
+        await upgrade(db_url)
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        async with sessions() as session:
+            page = (await session.execute(select(StatusPage))).scalar_one()
+            assert page.served_domain == "status.acme.test"  # was served: counts as verified
+            workspace_id = page.workspace_id
+        async with sessions.begin() as session:  # claims of a verified domain may coexist...
+            for slug in ("claim-1", "claim-2"):
+                session.add(
+                    StatusPage(
+                        workspace_id=workspace_id, title="T", slug=slug, custom_domain="status.acme.test"
+                    )
+                )
+        with pytest.raises(IntegrityError):  # ...but only one page may have proved it
+            async with sessions.begin() as session:
+                claim = (
+                    await session.execute(select(StatusPage).where(StatusPage.slug == "claim-1"))
+                ).scalar_one()
+                claim.custom_domain_verified_at = utcnow()
+    finally:
+        await engine.dispose()

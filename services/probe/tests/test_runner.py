@@ -13,7 +13,7 @@ from openstatus_common.settings import Settings
 from openstatus_common.testing.targets import HttpTarget
 from openstatus_common.vocab import CheckOutcome, Comparator, Region
 from probe.checks import Attempt, Checkers, TargetPolicy, execute
-from probe.checks.runner import backoff, parse_nameservers
+from probe.checks.runner import backoff
 
 from .conftest import MakeJob, job_for
 
@@ -165,8 +165,8 @@ async def test_an_on_demand_job_keeps_its_trigger(
 def test_nameservers_from_settings() -> None:
     settings = Settings(dns_nameservers=" 127.0.0.1:5353, [::1]:53 ,9.9.9.9")
     assert settings.dns_nameservers == "127.0.0.1:5353,[::1]:53,9.9.9.9"
-    assert parse_nameservers(settings.dns_nameservers) == ("127.0.0.1:5353", "[::1]:53", "9.9.9.9")
-    assert parse_nameservers(Settings().dns_nameservers) == ()
+    assert settings.nameservers == ("127.0.0.1:5353", "[::1]:53", "9.9.9.9")
+    assert Settings().nameservers == ()
     checkers = Checkers.from_settings(settings)
     assert checkers.nameservers == ("127.0.0.1:5353", "[::1]:53", "9.9.9.9")
     assert checkers.policy == TargetPolicy(allow_private=True, allow_metadata=False)

@@ -138,6 +138,23 @@ async def test_subdomain_and_custom_domain_routing(pages: httpx.AsyncClient, bui
     assert (await pages.get("/acme", headers={"host": "other.example"})).status_code == 200
 
 
+async def test_an_unverified_custom_domain_is_not_served(
+    pages: httpx.AsyncClient, pages_app: Any, build: Any
+) -> None:
+    """A claim without its DNS proof: the Host is not the page's (no squatting), the slug still is."""
+    await build.page("squat", custom_domain="status.victim.com", custom_domain_verified_at=None, title="Fake")
+    by_domain = await pages.get("/", headers={"host": "status.victim.com"})
+    assert by_domain.status_code == 404
+    assert "Fake" not in by_domain.text
+    by_slug = await pages.get("/squat")
+    assert by_slug.status_code == 200
+    assert "status.victim.com" not in by_slug.text  # links use the slug address
+    # The owner's verified page wins the domain, whoever claimed it first (the API's page.changed event).
+    await build.page("victim", custom_domain="status.victim.com", title="Victim Status")
+    pages_app.state.pages.store.invalidate_page(build.page_id)
+    assert "Victim Status" in (await pages.get("/", headers={"host": "status.victim.com"})).text
+
+
 async def test_etag_and_not_modified(pages: httpx.AsyncClient, build: Any) -> None:
     await build.page("acme")
     first = await pages.get("/acme")

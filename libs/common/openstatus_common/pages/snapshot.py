@@ -54,7 +54,7 @@ class PageConfig:
     description: str
     homepage_url: str | None
     contact_url: str | None
-    custom_domain: str | None
+    custom_domain: str | None  # verified only: an unproven claim is not served
     published: bool
     has_icon: bool
     access_type: str
@@ -221,7 +221,10 @@ async def find_page_id(
     if slug is not None:
         query = query.where(StatusPage.slug == slug)
     elif domain is not None:
-        query = query.where(StatusPage.custom_domain == domain.lower())
+        # Only a verified domain is served: several pages may claim one, at most one has proved it.
+        query = query.where(
+            StatusPage.custom_domain == domain.lower(), StatusPage.custom_domain_verified_at.is_not(None)
+        )
     else:
         return None
     return (await session.execute(query)).scalar_one_or_none()
@@ -325,7 +328,7 @@ def _config(page: StatusPage) -> PageConfig:
         description=page.description or "",
         homepage_url=page.homepage_url,
         contact_url=page.contact_url,
-        custom_domain=page.custom_domain,
+        custom_domain=page.served_domain,
         published=page.published,
         has_icon=page.icon_content_type is not None,
         access_type=page.access_type,

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from openstatus_common.db.base import utcnow
 from openstatus_common.db.engine import unit_of_work
 from openstatus_common.db.models import (
     CheckRollup,
@@ -37,6 +38,8 @@ class PageBuilder:
             await session.flush()
             fields.setdefault("title", f"{slug.title()} Status")
             fields.setdefault("published", True)
+            if fields.get("custom_domain"):  # a verified domain unless the test says otherwise
+                fields.setdefault("custom_domain_verified_at", utcnow())
             page = StatusPage(workspace_id=workspace.id, slug=slug, **fields)
             session.add(page)
             await session.flush()

@@ -303,6 +303,7 @@ class DnsTarget:
 
     def __init__(self, zone: str = ZONE) -> None:
         self.zone = zone
+        self.records: list[Any] = []
         self.queries: list[tuple[str, str]] = []
         self.port = 0
         self.nameserver = ""
@@ -311,7 +312,8 @@ class DnsTarget:
     def start(self) -> DnsTarget:
         from dnslib.server import DNSLogger, DNSServer
 
-        resolver = _make_zone_resolver(self.zone, self.queries)
+        self.reset()
+        resolver = _make_zone_resolver(self.records, self.queries)
         logger = DNSLogger(logf=lambda _message: None)
         self.port = free_udp_tcp_port()
         for tcp in (False, True):
@@ -321,6 +323,18 @@ class DnsTarget:
         self.nameserver = f"127.0.0.1:{self.port}"
         return self
 
+    def publish(self, zone: str) -> None:
+        """Serve the records of ``zone`` (zone-file lines) too, from the next query on."""
+        from dnslib import RR
+
+        self.records.extend(RR.fromZone(zone))
+
+    def reset(self) -> None:
+        """Serve only the original zone again."""
+        from dnslib import RR
+
+        self.records[:] = RR.fromZone(self.zone)
+
     def stop(self) -> None:
         for server in self._servers:
             server.stop()
@@ -328,11 +342,10 @@ class DnsTarget:
         self._servers.clear()
 
 
-def _make_zone_resolver(zone: str, log: list[tuple[str, str]]) -> Any:
-    from dnslib import QTYPE, RCODE, RR
+def _make_zone_resolver(records: list[Any], log: list[tuple[str, str]]) -> Any:
+    """Answers from ``records``, which the target may extend while it runs."""
+    from dnslib import QTYPE, RCODE
     from dnslib.server import BaseResolver
-
-    records = RR.fromZone(zone)
 
     class _AuthoritativeZone(BaseResolver):  # type: ignore[misc]
         def resolve(self, request: Any, handler: Any) -> Any:

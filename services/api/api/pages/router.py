@@ -85,6 +85,18 @@ async def delete_page(ctx: Ctx, auth: Auth, page_id: int) -> dict[str, bool]:
     return {"success": True}
 
 
+@router.post(
+    "/{page_id}/custom-domain/verify",
+    summary="Check the custom domain's TXT record; once found, the page answers at the domain",
+)
+async def verify_custom_domain(ctx: Ctx, auth: Auth, page_id: int) -> PageOut:
+    async with unit_of_work(ctx.sessions) as session:
+        page, events = await pages.verify_custom_domain(session, auth, page_id, settings=ctx.settings)
+        output = await _output(session, ctx, page)
+    await publish_staged(ctx.bus, ctx.sessions, events)
+    return output
+
+
 async def _read_body(request: Request, limit: int) -> bytes | None:
     """The request body, or None as soon as it is longer than ``limit`` (never buffered beyond that)."""
     declared = request.headers.get("content-length", "")

@@ -221,6 +221,20 @@ class PageIn(Strict):
         return list(dict.fromkeys(locales))
 
 
+class DnsRecord(BaseModel):
+    type: str
+    name: str
+    value: str
+
+
+class DomainVerification(BaseModel):
+    """The proof a custom domain needs before the page answers at it: ``record`` published in DNS."""
+
+    verified: bool
+    verifiedAt: datetime | None
+    record: DnsRecord | None
+
+
 class PageOut(BaseModel):
     """A status page as returned: the configuration without the password, plus ids, links and timestamps."""
 
@@ -231,6 +245,7 @@ class PageOut(BaseModel):
     homepageUrl: str | None
     contactUrl: str | None
     customDomain: str | None
+    customDomainVerification: DomainVerification | None
     published: bool
     theme: Theme
     colorScheme: ColorScheme

@@ -25,9 +25,17 @@ from api.pages.schemas import PageIn, PageOut, Tracker
 from api.pagination import page_of
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.models import Monitor, PageComponent, StatusPage, Workspace
-from openstatus_common.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
+from openstatus_common.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+)
 from openstatus_common.messages import Event, EventKind
 from openstatus_common.outbox import stage
+from openstatus_common.pages import domains
 from openstatus_common.pages.passwords import hash_password
 from openstatus_common.pages.svg import sanitize_svg
 from openstatus_common.pages.urls import is_reserved_domain, page_url
@@ -131,12 +139,17 @@ async def _check_unique(
     others = [StatusPage.id != page_id] if page_id is not None else []
     if (await session.execute(select(StatusPage.id).where(StatusPage.slug == data.slug, *others))).first():
         raise AlreadyExists("slug already taken", field="slug")
-    if data.customDomain is not None:
-        taken = await session.execute(
-            select(StatusPage.id).where(StatusPage.custom_domain == data.customDomain, *others)
-        )
-        if taken.first():
-            raise AlreadyExists("custom domain already taken", field="customDomain")
+    if data.customDomain is not None and await _domain_held(session, data.customDomain, page_id=page_id):
+        raise AlreadyExists("custom domain already taken", field="customDomain")
+
+
+async def _domain_held(session: AsyncSession, domain: str, *, page_id: int | None) -> bool:
+    """Whether another page holds ``domain``: only a verified claim does, so nobody can squat a domain."""
+    others = [StatusPage.id != page_id] if page_id is not None else []
+    held = select(StatusPage.id).where(
+        StatusPage.custom_domain == domain, StatusPage.custom_domain_verified_at.is_not(None), *others
+    )
+    return (await session.execute(held)).first() is not None
 
 
 def _check_access(data: PageIn, *, has_password: bool) -> None:
@@ -161,13 +174,14 @@ def _check_access(data: PageIn, *, has_password: bool) -> None:
         )
 
 
-def _apply(page: StatusPage, data: PageIn) -> None:
+def _apply(page: StatusPage, data: PageIn, settings: Settings) -> None:
     page.title = data.title
     page.slug = data.slug
     page.description = data.description
     page.homepage_url = data.homepageUrl
     page.contact_url = data.contactUrl
-    page.custom_domain = data.customDomain
+    if data.customDomain != page.custom_domain:
+        _claim_domain(page, data.customDomain, settings)
     page.published = data.published
     page.theme = data.theme
     page.color_scheme = data.colorScheme
@@ -179,6 +193,14 @@ def _apply(page: StatusPage, data: PageIn) -> None:
     page.allow_index = data.allowIndex
     page.white_label = data.whiteLabel
     page.tracker = data.tracker.model_dump()
+
+
+def _claim_domain(page: StatusPage, domain: str | None, settings: Settings) -> None:
+    """A new custom domain starts unverified, with a fresh token (unless the deployment skips the proof)."""
+    page.custom_domain = domain
+    page.custom_domain_token = domains.new_token() if domain is not None else None
+    trusted = domain is not None and not settings.custom_domain_verification
+    page.custom_domain_verified_at = utcnow() if trusted else None
 
 
 async def _set_password(page: StatusPage, data: PageIn) -> None:
@@ -205,7 +227,7 @@ async def create_page(
     await _check_limit(session, auth)
     await _check_unique(session, data, settings)
     page = StatusPage(workspace_id=auth.workspace_id)
-    _apply(page, data)
+    _apply(page, data, settings)
     await _set_password(page, data)
     session.add(page)
     await _flush_unique(session)
@@ -238,7 +260,7 @@ async def update_page(
         raise invalid_argument(error) from None
     _check_access(data, has_password=page.password_hash is not None)
     await _check_unique(session, data, settings, page_id=page.id)
-    _apply(page, data)
+    _apply(page, data, settings)
     await _set_password(page, data)
     page.updated_at = utcnow()
     await _flush_unique(session)
@@ -257,6 +279,58 @@ async def delete_page(session: AsyncSession, auth: AuthContext, page_id: int) ->
     await session.execute(delete(StatusPage).where(StatusPage.id == page.id))
     audit.record(session, auth, action="page.delete", entity_type="page", entity_id=page.id, slug=page.slug)
     return events
+
+
+async def verify_custom_domain(
+    session: AsyncSession, auth: AuthContext, page_id: int, *, settings: Settings
+) -> tuple[StatusPage, list[Event]]:
+    """Look up ``_openstatus.<domain>``; with the page's token there, the page starts answering at the domain.
+
+    Idempotent: an already verified domain is returned as it is, without a lookup or an event.
+    """
+    require_write(auth)
+    page = await get_page(session, auth, page_id)
+    domain, token = page.custom_domain, page.custom_domain_token
+    if domain is None:
+        raise FailedPrecondition(
+            "customDomain: the page has no custom domain to verify", field="customDomain"
+        )
+    if page.custom_domain_verified_at is not None:
+        return page, []
+    if await _domain_held(session, domain, page_id=page.id):
+        raise AlreadyExists(f"customDomain: {domain} is verified by another page", field="customDomain")
+    if token is None:  # cannot happen for claims made through the API: each one gets a token
+        raise FailedPrecondition(
+            "customDomain: set the domain again to get a TXT record", field="customDomain"
+        )
+    try:
+        found = await domains.txt_records(domains.record_name(domain), settings.nameservers)
+    except domains.DnsLookupFailed as error:
+        raise Unavailable(f"customDomain: {error}; try again later", field="customDomain") from None
+    if domains.record_value(token) not in (value.strip() for value in found):
+        raise _not_proven(domain, token, found=found)
+    page.custom_domain_verified_at = utcnow()
+    page.updated_at = utcnow()
+    try:
+        await session.flush()
+    except IntegrityError:  # another page verified the same domain a moment ago
+        raise AlreadyExists(
+            f"customDomain: {domain} is verified by another page", field="customDomain"
+        ) from None
+    audit.record(
+        session, auth, action="page.domain.verify", entity_type="page", entity_id=page.id, domain=domain
+    )
+    return page, stage_events(session, page_changed(page.id, page.workspace_id))
+
+
+def _not_proven(domain: str, token: str, *, found: list[str]) -> FailedPrecondition:
+    name, value = domains.record_name(domain), domains.record_value(token)
+    seen = f"found {', '.join(repr(v) for v in found[:5])}" if found else "found no TXT record"
+    return FailedPrecondition(
+        f"customDomain: publish a TXT record {name} = {value!r} and try again ({seen})",
+        field="customDomain",
+        details={"record": {"type": "TXT", "name": name, "value": value}},
+    )
 
 
 def check_icon(data: bytes, content_type: str) -> tuple[bytes, str]:
@@ -369,15 +443,31 @@ def stored_tracker(page: StatusPage) -> dict[str, Any]:
     ).model_dump()
 
 
+def domain_verification(page: StatusPage) -> dict[str, Any] | None:
+    """What the owner of the custom domain must publish, and whether it has been seen."""
+    if page.custom_domain is None:
+        return None
+    record = None
+    if page.custom_domain_token is not None:
+        record = {
+            "type": "TXT",
+            "name": domains.record_name(page.custom_domain),
+            "value": domains.record_value(page.custom_domain_token),
+        }
+    verified_at = page.custom_domain_verified_at
+    return {"verified": verified_at is not None, "verifiedAt": verified_at, "record": record}
+
+
 def to_output(page: StatusPage, links: PageLinks, settings: Settings) -> PageOut:
     icon_url = None
     if page.icon is not None:
         version = int(page.updated_at.timestamp())
-        icon_url = f"{page_url(settings, page.slug, page.custom_domain)}{ICON_PATH}?v={version}"
+        icon_url = f"{page_url(settings, page.slug, page.served_domain)}{ICON_PATH}?v={version}"
     return PageOut.model_validate(
         {
             "id": str(page.id),
             **to_input(page),
+            "customDomainVerification": domain_verification(page),
             "hasPassword": page.password_hash is not None,
             "iconUrl": icon_url,
             "iconContentType": page.icon_content_type,

@@ -45,11 +45,6 @@ def backoff(retry_number: int) -> timedelta:
     return timedelta(milliseconds=BACKOFF_MS[min(retry_number, len(BACKOFF_MS)) - 1])
 
 
-def parse_nameservers(value: str) -> tuple[str, ...]:
-    """``Settings.dns_nameservers`` (comma-separated) as a tuple; empty means the system resolver."""
-    return tuple(part.strip() for part in value.split(",") if part.strip())
-
-
 class Checkers:
     """The clients checks run on, shared across checks: one HTTP session (fresh connection per check).
 
@@ -70,9 +65,7 @@ class Checkers:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Checkers:
-        return cls(
-            TargetPolicy.from_settings(settings), nameservers=parse_nameservers(settings.dns_nameservers)
-        )
+        return cls(TargetPolicy.from_settings(settings), nameservers=settings.nameservers)
 
     async def run(self, target: CheckTarget) -> Attempt:
         """One attempt of ``target`` (no retries, no assertions)."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, LargeBinary, String, Text, false, text, true
+from sqlalchemy import Boolean, Index, LargeBinary, String, Text, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from openstatus_common.db.base import Base, JSONType
+from openstatus_common.db.base import Base, JSONType, UTCDateTime
 from openstatus_common.db.models._columns import Timestamps, workspace_fk
 
 if TYPE_CHECKING:
@@ -18,8 +19,21 @@ if TYPE_CHECKING:
     from openstatus_common.db.models.workspace import Workspace
 
 
+VERIFIED_DOMAIN_INDEX = "uq_status_pages_verified_custom_domain"
+
+
 class StatusPage(Timestamps, Base):
     __tablename__ = "status_pages"
+    __table_args__ = (
+        # Any page may claim a domain; only the one whose owner proved it (a DNS TXT record) holds it.
+        Index(
+            VERIFIED_DOMAIN_INDEX,
+            "custom_domain",
+            unique=True,
+            postgresql_where=text("custom_domain_verified_at IS NOT NULL"),
+            sqlite_where=text("custom_domain_verified_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()
@@ -29,8 +43,10 @@ class StatusPage(Timestamps, Base):
     homepage_url: Mapped[str | None] = mapped_column(String(2048))
     # May be a mailto: link.
     contact_url: Mapped[str | None] = mapped_column(String(2048))
-    # Unique but optional: NULLs never collide on either backend.
-    custom_domain: Mapped[str | None] = mapped_column(String(256), unique=True)
+    # Served only once verified: the owner publishes ``custom_domain_token`` at ``_openstatus.<domain>``.
+    custom_domain: Mapped[str | None] = mapped_column(String(256), index=True)
+    custom_domain_token: Mapped[str | None] = mapped_column(String(64))
+    custom_domain_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     icon: Mapped[bytes | None] = mapped_column(LargeBinary)
     icon_content_type: Mapped[str | None] = mapped_column(String(128))
     published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -48,6 +64,11 @@ class StatusPage(Timestamps, Base):
     # The uptime tracker: {"barType": "absolute"|"manual", "cardType": "duration"|"requests",
     # "showUptime": bool}; None means the defaults (absolute, requests, shown).
     tracker: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+    @property
+    def served_domain(self) -> str | None:
+        """The custom domain the page answers at: only a verified one."""
+        return self.custom_domain if self.custom_domain_verified_at is not None else None
 
     workspace: Mapped[Workspace] = relationship(back_populates="status_pages", lazy="raise")
     groups: Mapped[list[PageComponentGroup]] = relationship(
