@@ -4,7 +4,6 @@ subscribers get the report by mail through the notifier."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -95,13 +94,11 @@ async def test_page_follows_incidents_and_reports_and_mails_subscribers(
             await wait_for(incident_open, timeout=60, interval=0.1)
         except AssertionError:
             raise AssertionError(stack.logs()) from None
-        opened = time.monotonic()
 
         async def outage() -> bool:
             return await widget() == "major_outage"
 
         await wait_for(outage, timeout=FRESHNESS_S, interval=0.1)
-        assert time.monotonic() - opened < FRESHNESS_S
         assert 'class="pill s-error"' in (await client.get(f"{stack.pages}/shop")).text
 
         report = await client.post(
@@ -117,13 +114,11 @@ async def test_page_follows_incidents_and_reports_and_mails_subscribers(
             headers=headers,
         )
         assert report.status_code == 201, report.text
-        posted = time.monotonic()
 
         async def report_shown() -> bool:
             return "Checkout errors" in (await client.get(f"{stack.pages}/shop")).text
 
         await wait_for(report_shown, timeout=FRESHNESS_S, interval=0.1)
-        assert time.monotonic() - posted < FRESHNESS_S
 
         async def mailed() -> bool:
             return len(smtp.messages) >= 1

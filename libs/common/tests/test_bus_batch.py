@@ -318,7 +318,10 @@ async def test_stop_finishes_the_batch_in_hand_and_leaves_the_rest(bus: Bus) -> 
 async def test_a_batch_that_overruns_the_shutdown_bound_is_handed_back(bus: Bus, how: str) -> None:
     """Stopped, it overruns ``shutdown_timeout``; or the consumer task itself is cancelled."""
 
+    handling = asyncio.Event()
+
     async def stuck(batch: list[Delivery[Event]]) -> None:
+        handling.set()
         await asyncio.Event().wait()
 
     await publish(bus, *range(5))
@@ -331,7 +334,12 @@ async def test_a_batch_that_overruns_the_shutdown_bound_is_handed_back(bus: Bus,
         info = await bus.js.consumer_info("EVENTS", DURABLE)
         return info.num_ack_pending == 5
 
+    async def batch_in_handler() -> bool:
+        # Delivered is not enough: a fetch cancelled before it returns leaves them to ack_wait.
+        return handling.is_set()
+
     await wait_for(all_in_hand)
+    await wait_for(batch_in_handler)
     if how == "stop":
         stop.set()
         await asyncio.wait_for(task, 5)

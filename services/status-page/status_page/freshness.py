@@ -28,7 +28,9 @@ def apply_event(store: PageStore, event: Event) -> None:
         store.invalidate_monitor(event.monitor_id)
 
 
-async def listen(ctx: ServiceContext, store: PageStore) -> None:
+async def listen(ctx: ServiceContext, store: PageStore, *, warmed: asyncio.Event | None = None) -> None:
+    """Expire pages as events name them until ``ctx.stop``; ``warmed`` is set once the pre-warm is over."""
+
     async def on_message(message: Msg) -> None:
         try:
             event = Event.model_validate_json(message.data)
@@ -43,6 +45,8 @@ async def listen(ctx: ServiceContext, store: PageStore) -> None:
             log.info("pages.prewarmed", pages=await store.prewarm())
         except Exception as error:  # the database is away: pages load on demand once it is back
             log.warning("pages.prewarm_failed", error=repr(error))
+        if warmed is not None:
+            warmed.set()
         await ctx.stop.wait()
     finally:
         await asyncio.shield(subscription.unsubscribe())

@@ -38,7 +38,10 @@ async def live(
     await bus.ensure_streams()
     ctx.attach(engine=db_engine, bus=bus)
     app = create_app(ctx)
-    listener = asyncio.create_task(listen(ctx, app.state.pages.store))
+    # Wait out the start-up pre-warm: it would otherwise read a page half built by the test.
+    warmed = asyncio.Event()
+    listener = asyncio.create_task(listen(ctx, app.state.pages.store, warmed=warmed))
+    await asyncio.wait_for(warmed.wait(), 10)
     await bus.nc.flush()
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://localhost"
