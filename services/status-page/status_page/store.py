@@ -125,7 +125,7 @@ class PageStore:
             generation = self._generation
             try:
                 async with self._sessions()() as session:
-                    fresh = await load_snapshot(session, page_id, now=utcnow())
+                    fresh = await load_snapshot(session, page_id, now=utcnow(), offload=True)
             except Exception as error:
                 if entry is None:
                     raise

@@ -164,6 +164,50 @@ async def test_etag_and_not_modified(pages: httpx.AsyncClient, build: Any) -> No
     assert "must-revalidate" in first.headers["cache-control"]
 
 
+async def test_history_older_than_the_trackers_stays_reachable(pages: httpx.AsyncClient, build: Any) -> None:
+    """Reports resolved and maintenances ended before the 90 days: an archive, and their links still work."""
+    now = utcnow()
+    await build.page("acme", locales=["en", "de"])
+    c = await build.component("Payments", created_at=now - timedelta(days=400))
+    recent = await build.report("Recent blip", [c], [("resolved", "Fine", now - timedelta(days=3))])
+    old_reports = [
+        await build.report(
+            f"Old outage {n}",
+            [c],
+            [
+                ("investigating", f"Looking {n}", now - timedelta(days=100 + n, hours=2)),
+                ("resolved", f"Fixed {n}", now - timedelta(days=100 + n)),
+            ],
+        )
+        for n in range(50)
+    ]
+    await build.maintenance("Ancient upgrade", [c], now - timedelta(days=300, hours=1), now - timedelta(days=300))
+
+    events = await pages.get("/acme/events")
+    assert "Recent blip" in events.text and "Old outage" not in events.text
+    older = re.search(r'href="(/acme/events\?before=[^"]+)"', events.text)
+    assert older is not None
+    first = await pages.get(older.group(1).replace("&amp;", "&"))
+    assert first.status_code == 200
+    assert "Recent blip" not in first.text
+    # The latest ended first, 50 to a page: the 50 reports, then the maintenance on the next page.
+    assert first.text.index("Old outage 0<") < first.text.index("Old outage 1<")
+    assert "Old outage 49<" in first.text and "Ancient upgrade" not in first.text
+    second_link = re.search(r'href="(/acme/events\?before=[^"]+)"', first.text)
+    assert second_link is not None
+    second = await pages.get(second_link.group(1).replace("&amp;", "&"))
+    assert "Ancient upgrade" in second.text and "Old outage" not in second.text
+    assert "?before=" not in second.text  # the end of the history
+
+    old = await pages.get(f"/acme/events/report/{old_reports[49].id}")
+    assert old.status_code == 200
+    assert "Looking 49" in old.text and "Fixed 49" in old.text
+    assert (await pages.get(f"/acme/events/report/{recent.id}")).status_code == 200
+    assert (await pages.get("/acme/events/report/999999")).status_code == 404
+    assert (await pages.get("/acme/events?before=yesterday")).status_code == 400
+    assert "Ältere Ereignisse" in (await pages.get("/acme/de/events")).text
+
+
 async def test_events_and_report_pages(pages: httpx.AsyncClient, build: Any) -> None:
     now = utcnow()
     await build.page("acme")
@@ -198,6 +242,31 @@ async def test_embed_sections(pages: httpx.AsyncClient, build: Any) -> None:
     assert 'data-scheme="dark"' in dark
     ignored = (await pages.get("/acme?theme=dark")).text
     assert 'data-scheme="system"' in ignored
+
+
+async def test_embedded_feed_lists_past_maintenance_without_saying_there_is_nothing(
+    pages: httpx.AsyncClient, build: Any
+) -> None:
+    now = utcnow()
+    await build.page("acme")
+    c = await build.component("Payments")
+    await build.maintenance("Database upgrade", [c], now - timedelta(days=2, hours=1), now - timedelta(days=2))
+    feed = (await pages.get("/acme?embed=feed")).text
+    assert "Database upgrade" in feed
+    assert "No incidents or maintenance reported." not in feed
+    await build.page("quiet")
+    assert "No incidents or maintenance reported." in (await pages.get("/quiet?embed=feed")).text
+
+
+async def test_links_out_of_an_embed_open_a_new_tab(pages: httpx.AsyncClient, build: Any) -> None:
+    now = utcnow()
+    await build.page("acme")
+    c = await build.component("Payments")
+    report = await build.report("Declines", [c], [("resolved", "Fixed", now - timedelta(hours=1))])
+    embedded = (await pages.get(f"/acme/events/report/{report.id}?embed")).text
+    assert re.search(r'<a href="/acme/events" target="_blank">', embedded)
+    framed_elsewhere = (await pages.get(f"/acme/events/report/{report.id}")).text
+    assert re.search(r'<a href="/acme/events">', framed_elsewhere)
 
 
 async def test_public_status_widget(pages: httpx.AsyncClient, build: Any) -> None:

@@ -8,12 +8,14 @@ computes every component's status, tracker and uptime with the shared rules (``p
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Column, func, or_, select
+from sqlalchemy import Column, ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -172,6 +174,8 @@ class GroupView:
 class PageSnapshot:
     page: PageConfig
     generated_at: datetime
+    # The first day of the trackers: older events are not in the snapshot (``load_history``).
+    window_start: datetime
     # Top-level items in display order: groups and ungrouped components, by their ``order``.
     items: tuple[ComponentView | GroupView, ...]
     components: tuple[ComponentView, ...]
@@ -182,6 +186,8 @@ class PageSnapshot:
     maintenances: tuple[MaintenanceView, ...]
     incidents: tuple[IncidentView, ...]
     status: OverallStatus
+    # Whether reports resolved or maintenances ended before the tracker window exist (``load_history``).
+    has_older_events: bool = False
     stale: bool = False
 
     @property
@@ -231,8 +237,13 @@ async def find_page_id(
 
 
 async def load_snapshot(
-    session: AsyncSession, page_id: int, *, now: datetime, days: int = DAYS
+    session: AsyncSession, page_id: int, *, now: datetime, days: int = DAYS, offload: bool = False
 ) -> PageSnapshot | None:
+    """The page as visitors see it at ``now``; None if there is no such page.
+
+    With ``offload``, the trackers are built in a worker thread (tens of milliseconds of Python on a big
+    page), so a server's event loop keeps answering from its cache meanwhile.
+    """
     # The icon's bytes are served by their own route; the snapshot only needs to know there is one.
     query = select(StatusPage).options(defer(StatusPage.icon)).where(StatusPage.id == page_id)
     page = (await session.execute(query)).scalar_one_or_none()
@@ -258,13 +269,49 @@ async def load_snapshot(
     component_rows = [row for row in component_rows if row[0].type == "static" or row[3] is None]
     monitor_ids = [row[0].monitor_id for row in component_rows if row[0].monitor_id is not None]
 
-    reports = await _reports(session, page_id, window_start)
-    maintenances = await _maintenances(session, page_id, window_start)
+    reports = await _reports(
+        session,
+        StatusReport.page_id == page_id,
+        or_(
+            StatusReport.status != "resolved",
+            StatusReport.resolved_at.is_(None),
+            StatusReport.resolved_at >= window_start,
+        ),
+    )
+    maintenances = await _maintenances(
+        session, Maintenance.page_id == page_id, Maintenance.ends_at >= window_start
+    )
+    has_older = bool(await load_history(session, page_id, before=window_start, limit=1))
     incidents = await _incidents(session, monitor_ids, window_start)
     counts = await _daily_counts(session, monitor_ids, window_start)
+    rows = _PageRows(
+        config, window_start, groups, component_rows, reports, maintenances, incidents, counts, has_older
+    )
+    if offload:
+        return await asyncio.to_thread(_assemble, rows, now, days)
+    return _assemble(rows, now, days)
 
+
+@dataclass(frozen=True)
+class _PageRows:
+    """What ``load_snapshot`` read, before the trackers are built."""
+
+    config: PageConfig
+    window_start: datetime
+    groups: Sequence[PageComponentGroup]
+    component_rows: Sequence[Any]
+    reports: list[ReportView]
+    maintenances: list[MaintenanceView]
+    incidents: list[IncidentView]
+    counts: dict[int, dict[date, Counts]]
+    has_older_events: bool
+
+
+def _assemble(rows: _PageRows, now: datetime, days: int) -> PageSnapshot:
+    """Build the trackers and statuses from what was read: pure Python, no database."""
+    config, reports, maintenances = rows.config, rows.reports, rows.maintenances
     components: list[ComponentView] = []
-    for component, monitor_status, monitor_public, _ in component_rows:
+    for component, monitor_status, monitor_public, _ in rows.component_rows:
         components.append(
             _component(
                 component,
@@ -274,8 +321,8 @@ async def load_snapshot(
                 now=now,
                 reports=reports,
                 maintenances=maintenances,
-                incidents=[i for i in incidents if i.monitor_id == component.monitor_id],
-                counts=counts.get(component.monitor_id or -1, {}),
+                incidents=[i for i in rows.incidents if i.monitor_id == component.monitor_id],
+                counts=rows.counts.get(component.monitor_id or -1, {}),
                 days=days,
             )
         )
@@ -291,7 +338,7 @@ async def load_snapshot(
             default_open=group.default_open,
             components=tuple(sorted(grouped.get(group.id, []), key=lambda c: (c.group_order, c.order, c.id))),
         )
-        for group in groups
+        for group in rows.groups
     ]
     items: list[ComponentView | GroupView] = [c for c in components if c.group_id is None]
     items.extend(g for g in group_views if g.components)
@@ -305,13 +352,15 @@ async def load_snapshot(
     return PageSnapshot(
         page=config,
         generated_at=now,
+        window_start=rows.window_start,
         items=tuple(items),
         components=tuple(sorted(components, key=lambda c: (c.order, c.id))),
         groups=tuple(sorted(group_views, key=lambda g: (g.order, g.id))),
         reports=tuple(reports),
         maintenances=tuple(maintenances),
-        incidents=tuple(incidents),
+        incidents=tuple(rows.incidents),
         status=status,
+        has_older_events=rows.has_older_events,
     )
 
 
@@ -359,23 +408,57 @@ async def _component_links(
     return links
 
 
-async def _reports(session: AsyncSession, page_id: int, since: datetime) -> list[ReportView]:
-    rows = (
-        (
-            await session.execute(
-                select(StatusReport).where(
-                    StatusReport.page_id == page_id,
-                    or_(
-                        StatusReport.status != "resolved",
-                        StatusReport.resolved_at.is_(None),
-                        StatusReport.resolved_at >= since,
-                    ),
-                )
-            )
-        )
-        .scalars()
-        .all()
+HISTORY_PAGE = 50
+
+
+async def load_report(session: AsyncSession, page_id: int, report_id: int) -> ReportView | None:
+    """One report of the page, however old (the snapshot holds only the tracker window's)."""
+    found = await _reports(session, StatusReport.page_id == page_id, StatusReport.id == report_id)
+    return found[0] if found else None
+
+
+async def load_history(
+    session: AsyncSession, page_id: int, *, before: datetime, limit: int = HISTORY_PAGE
+) -> list[ReportView | MaintenanceView]:
+    """Resolved reports and past maintenances that ended before ``before``, the latest ended first.
+
+    The archive below the snapshot's window, a page at a time: the next page is ``before`` the last
+    item's ``history_end``.
+    """
+    reports = await _reports(
+        session,
+        StatusReport.page_id == page_id,
+        StatusReport.status == "resolved",
+        StatusReport.resolved_at < before,
+        order=StatusReport.resolved_at.desc(),
+        limit=limit,
     )
+    maintenances = await _maintenances(
+        session,
+        Maintenance.page_id == page_id,
+        Maintenance.ends_at < before,
+        order=Maintenance.ends_at.desc(),
+        limit=limit,
+    )
+    items: list[ReportView | MaintenanceView] = [*reports, *maintenances]
+    items.sort(key=lambda item: (history_end(item), item.id), reverse=True)
+    return items[:limit]
+
+
+def history_end(item: ReportView | MaintenanceView) -> datetime:
+    """When a past event ended: the archive's order."""
+    if isinstance(item, MaintenanceView):
+        return item.ends_at
+    return item.resolved_at or item.updated_at
+
+
+async def _reports(
+    session: AsyncSession, *where: ColumnElement[bool], order: Any = None, limit: int | None = None
+) -> list[ReportView]:
+    query = select(StatusReport).where(*where)
+    if order is not None:
+        query = query.order_by(order, StatusReport.id.desc())
+    rows = (await session.execute(query.limit(limit))).scalars().all()
     if not rows:
         return []
     ids = [r.id for r in rows]
@@ -401,16 +484,13 @@ async def _reports(session: AsyncSession, page_id: int, since: datetime) -> list
     return sorted(views, key=lambda r: (r.started_at, r.id), reverse=True)
 
 
-async def _maintenances(session: AsyncSession, page_id: int, since: datetime) -> list[MaintenanceView]:
-    rows = (
-        (
-            await session.execute(
-                select(Maintenance).where(Maintenance.page_id == page_id, Maintenance.ends_at >= since)
-            )
-        )
-        .scalars()
-        .all()
-    )
+async def _maintenances(
+    session: AsyncSession, *where: ColumnElement[bool], order: Any = None, limit: int | None = None
+) -> list[MaintenanceView]:
+    query = select(Maintenance).where(*where)
+    if order is not None:
+        query = query.order_by(order, Maintenance.id.desc())
+    rows = (await session.execute(query.limit(limit))).scalars().all()
     if not rows:
         return []
     links = await _component_links(session, maintenance_components.c.maintenance_id, [m.id for m in rows])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
@@ -10,7 +11,16 @@ from starlette.responses import RedirectResponse, Response
 
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.models import StatusPage
-from openstatus_common.pages.snapshot import LatencyPoint, MaintenanceView, ReportView, latency_series
+from openstatus_common.pages.snapshot import (
+    HISTORY_PAGE,
+    LatencyPoint,
+    MaintenanceView,
+    ReportView,
+    history_end,
+    latency_series,
+    load_history,
+    load_report,
+)
 from status_page.charts import latency_chart
 from status_page.context import PageRequest
 from status_page.views.common import HTML, html, html_response, respond
@@ -21,6 +31,10 @@ async def home(pr: PageRequest) -> Response:
 
 
 async def events(pr: PageRequest) -> Response:
+    """The tracker window's events from the snapshot; ``?before=`` pages through the older ones."""
+    before = pr.request.query_params.get("before")
+    if before is not None:
+        return await _older_events(pr, before)
     snap = pr.snapshot
     now = snap.generated_at
     past_maintenance = [m for m in snap.maintenances if not m.upcoming(now)]
@@ -29,14 +43,52 @@ async def events(pr: PageRequest) -> Response:
     ]
     items += [(m.starts_at, "maintenance", m) for m in past_maintenance]
     items.sort(key=lambda item: item[0], reverse=True)
-    return await html_response(pr, "events.html", events=items)
+    older = _before_link(pr, snap.window_start) if snap.has_older_events else None
+    return await html_response(pr, "events.html", events=items, older=older)
+
+
+async def _older_events(pr: PageRequest, before_text: str) -> Response:
+    try:
+        before = datetime.fromisoformat(before_text)
+    except ValueError:
+        raise HTTPException(400, "before: expected an ISO 8601 date and time") from None
+    if before.tzinfo is None:
+        before = before.replace(tzinfo=UTC)
+
+    async def render() -> tuple[bytes, str]:
+        async with pr.pages.ctx.sessions() as session:
+            found = await load_history(session, pr.page_id, before=before, limit=HISTORY_PAGE + 1)
+        shown = found[:HISTORY_PAGE]
+        items = [(history_end(item), _kind(item), item) for item in shown]
+        older = _before_link(pr, history_end(shown[-1])) if len(found) > HISTORY_PAGE else None
+        return html(pr, "events.html", events=items, older=older, archive=True), HTML
+
+    return await respond(pr, ("events.html", "before", before.isoformat()), render)
+
+
+def _kind(item: ReportView | MaintenanceView) -> str:
+    return "report" if isinstance(item, ReportView) else "maintenance"
+
+
+def _before_link(pr: PageRequest, moment: datetime) -> str:
+    return pr.url("events") + "?" + urlencode({"before": moment.astimezone(UTC).isoformat()})
 
 
 async def report(pr: PageRequest) -> Response:
-    found = pr.snapshot.report(int(pr.params["report_id"]))
-    if found is None:
-        raise HTTPException(404, "report not found")
-    return await html_response(pr, "report.html", report=found)
+    report_id = int(pr.params["report_id"])
+    found = pr.snapshot.report(report_id)
+    if found is not None:
+        return await html_response(pr, "report.html", report=found)
+
+    async def render() -> tuple[bytes, str]:
+        # Older than the tracker window: read it (once per snapshot) so old links keep working.
+        async with pr.pages.ctx.sessions() as session:
+            old = await load_report(session, pr.page_id, report_id)
+        if old is None:
+            raise HTTPException(404, "report not found")
+        return html(pr, "report.html", report=old), HTML
+
+    return await respond(pr, ("report.html", report_id), render)
 
 
 async def monitors(pr: PageRequest) -> Response:
