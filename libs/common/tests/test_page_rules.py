@@ -156,6 +156,22 @@ def test_manual_mode_uses_reports_only_and_static_components_have_data_from_crea
     assert bars[1].segments == (("degraded", 1.0),)
 
 
+def test_manual_mode_ignores_incidents_of_monitor_components() -> None:
+    """A red day next to 100% uptime would contradict itself: in manual mode only reports colour the days."""
+    start = TODAY - timedelta(days=1)
+    tracker = _tracker(
+        TrackerConfig(bar_type=BarType.MANUAL),
+        is_monitor=True,
+        since=start,
+        counts={start.date(): Counts(10, 0, 10)},
+        incidents=[Happening("incident", 1, "", Interval(start, start + timedelta(hours=2)))],
+    )
+    bars = tracker.bars  # type: ignore[attr-defined]
+    assert bars[1].status == "success"
+    assert bars[1].happenings == ()
+    assert bars[1].uptime == 100.0
+
+
 def test_duration_uptime_counts_only_days_with_data() -> None:
     # Checks on the first and last day, none in between (a paused monitor): the gap is no data, not uptime.
     first = (TODAY - timedelta(days=2)).date()

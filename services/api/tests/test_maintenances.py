@@ -96,6 +96,24 @@ async def test_schedule_update_and_delete(
     assert deleted.data == {"page_id": int(page["id"]), "maintenance_id": int(maintenance["id"])}
 
 
+async def test_notify_is_remembered_so_only_announced_maintenances_are_reminded(
+    client: httpx.AsyncClient, make_key: MakeKey
+) -> None:
+    key = await make_key()
+    page = await create_page(client, key)
+    quiet = await new_maintenance(client, key, page["id"])
+    assert quiet["notify"] is False
+    path = f"/v1/maintenance/{quiet['id']}"
+    assert (await client.patch(path, json={"title": "Still quiet"}, headers=h(key))).json()["notify"] is False
+    announced = await client.patch(path, json={"message": "Now public", "notify": True}, headers=h(key))
+    assert announced.json()["notify"] is True
+    # A later change without notify does not take the announcement back.
+    assert (await client.patch(path, json={"title": "Renamed", "notify": False}, headers=h(key))).json()[
+        "notify"
+    ] is True
+    assert (await new_maintenance(client, key, page["id"], notify=True))["notify"] is True
+
+
 @pytest.mark.parametrize(
     ("fields", "field"),
     [

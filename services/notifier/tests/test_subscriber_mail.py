@@ -132,6 +132,7 @@ async def make_maintenance(
     starts_at: datetime,
     hours: int = 1,
     scheduled_at: datetime | None = None,
+    notify: bool = True,
 ) -> int:
     # Announced well ahead (three days before), unless told otherwise.
     scheduled_at = scheduled_at or starts_at - timedelta(days=3)
@@ -143,6 +144,7 @@ async def make_maintenance(
             message="We upgrade the database.",
             starts_at=starts_at,
             ends_at=starts_at + timedelta(hours=hours),
+            notify=notify,
             created_at=scheduled_at,
             updated_at=scheduled_at,
         )
@@ -410,6 +412,8 @@ async def test_the_reminder_goes_out_once_before_a_maintenance_starts(
     soon = await make_maintenance(sessions, workspace, page, "DB upgrade", starts)
     later = await make_maintenance(sessions, workspace, page, "Network", utcnow() + timedelta(days=2))
     started = await make_maintenance(sessions, workspace, page, "Ongoing", utcnow() - timedelta(minutes=5))
+    # The operator did not announce this one: subscribers hear nothing about it.
+    quiet = await make_maintenance(sessions, workspace, page, "Quiet", starts, notify=False)
 
     ctx = await start_notifier(**mail_settings(smtp), maintenance_reminder_minutes=30)
     rows = await wait_settled(sessions, 1)
@@ -427,7 +431,7 @@ async def test_the_reminder_goes_out_once_before_a_maintenance_starts(
     async with unit_of_work(sessions) as session:
         marks = dict((await session.execute(select(Maintenance.id, Maintenance.reminder_sent_at))).all())
     assert marks[soon] is not None
-    assert marks[later] is None and marks[started] is None
+    assert marks[later] is None and marks[started] is None and marks[quiet] is None
 
 
 async def test_two_sweeps_at_once_remind_once(sessions: Sessions) -> None:

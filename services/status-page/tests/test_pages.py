@@ -181,7 +181,9 @@ async def test_history_older_than_the_trackers_stays_reachable(pages: httpx.Asyn
         )
         for n in range(50)
     ]
-    await build.maintenance("Ancient upgrade", [c], now - timedelta(days=300, hours=1), now - timedelta(days=300))
+    await build.maintenance(
+        "Ancient upgrade", [c], now - timedelta(days=300, hours=1), now - timedelta(days=300)
+    )
 
     events = await pages.get("/acme/events")
     assert "Recent blip" in events.text and "Old outage" not in events.text
@@ -250,7 +252,9 @@ async def test_embedded_feed_lists_past_maintenance_without_saying_there_is_noth
     now = utcnow()
     await build.page("acme")
     c = await build.component("Payments")
-    await build.maintenance("Database upgrade", [c], now - timedelta(days=2, hours=1), now - timedelta(days=2))
+    await build.maintenance(
+        "Database upgrade", [c], now - timedelta(days=2, hours=1), now - timedelta(days=2)
+    )
     feed = (await pages.get("/acme?embed=feed")).text
     assert "Database upgrade" in feed
     assert "No incidents or maintenance reported." not in feed

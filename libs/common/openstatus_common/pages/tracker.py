@@ -137,9 +137,10 @@ def build_tracker(
     """The bars and the window's uptime for one component.
 
     ``since`` is when the component could first have data (its creation); ``counts`` are its checks per day
-    (monitor components only). Incidents only count for monitor components.
+    (monitor components only). Incidents only count for monitor components, and not in manual mode: there
+    the operator's reports (and maintenance) alone colour the days and make the uptime.
     """
-    if not is_monitor:
+    if not is_monitor or config.bar_type is BarType.MANUAL:
         incidents = ()
     uses_checks = is_monitor and config.bar_type is BarType.ABSOLUTE
     day_list = tracker_days(now, days)

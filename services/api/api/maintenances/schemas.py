@@ -61,6 +61,8 @@ class MaintenanceOut(BaseModel):
     status: Literal["scheduled", "in_progress", "completed"]
     pageId: str
     pageComponentIds: list[str]
+    # Announced to the page's subscribers (on create or a later update): they get the reminder too.
+    notify: bool
     createdAt: datetime
     updatedAt: datetime
 

@@ -84,6 +84,7 @@ async def create_maintenance(
         message=data.message,
         starts_at=data.from_,
         ends_at=data.to,
+        notify=data.notify,
     )
     session.add(maintenance)
     await session.flush()
@@ -114,6 +115,8 @@ async def update_maintenance(
     if (starts_at, ends_at) != (maintenance.starts_at, maintenance.ends_at):
         maintenance.starts_at, maintenance.ends_at = starts_at, ends_at
         maintenance.reminder_sent_at = None
+    if changes.notify:
+        maintenance.notify = True  # announced now: reminded too (an update without notify keeps the choice)
     if changes.title is not None:
         maintenance.title = changes.title
     if changes.message is not None:
@@ -172,6 +175,7 @@ def to_output(
             "status": status,
             "pageId": str(maintenance.page_id),
             "pageComponentIds": [str(component_id) for component_id in component_ids],
+            "notify": maintenance.notify,
             "createdAt": maintenance.created_at,
             "updatedAt": maintenance.updated_at,
         }

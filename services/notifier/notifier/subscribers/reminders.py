@@ -2,12 +2,12 @@
 ahead.
 
 Every ``interval`` seconds the sweep looks for maintenances that start within the lead time (and have not
-started) and were not reminded yet. For each, one transaction marks ``reminder_sent_at`` with a conditional
-UPDATE (``WHERE reminder_sent_at IS NULL``) and, only if that UPDATE took the row, queues the reminder for
-every confirmed subscriber of the page: two notifiers sweeping at once remind once. Reminders go to every
-confirmed subscriber whatever the maintenance's announcement did (announcing ahead and reminding before the
-start is the documented good practice; the ``notify`` choice is not stored), except for a maintenance scheduled
-or last changed within the lead time, whose announcement was mail enough. A lead time of 0 turns them off;
+started), were announced to subscribers (``notify`` on create or on a later update) and were not reminded
+yet. For each, one transaction marks ``reminder_sent_at`` with a conditional UPDATE (``WHERE
+reminder_sent_at IS NULL``) and, only if that UPDATE took the row, queues the reminder for every confirmed
+subscriber of the page: two notifiers sweeping at once remind once. A maintenance the operator did not
+announce is never mailed about, and one scheduled or last changed within the lead time gets no separate
+reminder: its announcement was mail enough. A lead time of 0 turns them off;
 so does a deployment without SMTP (nothing is marked, so configuring SMTP later still reminds).
 
 A maintenance moved to another start is reminded again: the API clears ``reminder_sent_at`` when the window
@@ -49,6 +49,7 @@ async def sweep(sessions: async_sessionmaker[AsyncSession], settings: Settings, 
                 await session.execute(
                     select(Maintenance.id)
                     .where(
+                        Maintenance.notify,
                         Maintenance.reminder_sent_at.is_(None),
                         Maintenance.starts_at > now,
                         Maintenance.starts_at <= horizon,

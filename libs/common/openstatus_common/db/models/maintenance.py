@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openstatus_common.db.base import Base, UTCDateTime
@@ -36,6 +36,8 @@ class Maintenance(Timestamps, Base):
     message: Mapped[str] = mapped_column(Text, default="", server_default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Announced to the page's subscribers (``notify``): only then are they reminded before it starts.
+    notify: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # When the notifier queued the "starts soon" reminder for subscribers (at most once per window).
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
