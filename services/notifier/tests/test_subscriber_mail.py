@@ -296,8 +296,10 @@ async def test_a_report_reaches_each_confirmed_subscriber_once(
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text = part(message, "text/plain")
     assert "Queries are slow." in text and f"Unsubscribe: {leave}" in text
-    assert "Affected: API, Database & <b>storage</b>" in text and PAGE in text
+    assert "Affected: API, Database & <b>storage</b>" in text
+    assert f"Full report: {PAGE}/events/report/{report}" in text  # the whole timeline, not just the page
     body = part(message, "text/html")
+    assert f"href='{PAGE}/events/report/{report}'" in body
     assert "<script>" not in body and "<b>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in body

@@ -83,6 +83,7 @@ async def report_mail(
     )
     return ReportMail(
         page=page,
+        report_id=report.id,
         title=report.title,
         status=update.status,
         message=update.message,

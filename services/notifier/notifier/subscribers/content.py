@@ -49,6 +49,12 @@ class ReportMail(BaseModel):
     message: str
     date: UtcDatetime
     components: list[str] = []
+    # The report's page (its whole timeline); None in mails queued before reports were linked.
+    report_id: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"{self.page.url}/events/report/{self.report_id}" if self.report_id else self.page.url
 
 
 class MaintenanceMail(BaseModel):
@@ -144,16 +150,22 @@ def _compose(
     page: PageRef,
     footer_text: str,
     footer_html: str,
+    read_more: str | None = None,
 ) -> Rendered:
+    """``read_more``: the URL of the full story (a report's page); the status page by default."""
+    if read_more is None:
+        more_text, more_html, more_url = "Status page", f"View {page.title}", page.url
+    else:
+        more_text, more_html, more_url = "Full report", "Read the full report", read_more
     message = message.replace("\r\n", "\n")
     text_lines = [heading, ""]
     if message.strip():
         text_lines += [message.strip(), ""]
     text_lines += [f"{label}: {value}" for label, value in facts]
-    text_lines += ["", f"Status page: {page.url}", "", "-- ", footer_text]
+    text_lines += ["", f"{more_text}: {more_url}", "", "-- ", footer_text]
     body_html = (
         f"<h2>{html.escape(heading)}</h2>{_paragraphs_html(message)}{_facts_html(facts)}"
-        f"<p>{_link_html(page.url, f'View {page.title}')}</p>"
+        f"<p>{_link_html(more_url, more_html)}</p>"
         f"<hr><p style='color:#666;font-size:12px'>{footer_html}</p>"
     )
     return Rendered(subject=subject, text="\n".join(text_lines) + "\n", html=body_html)
@@ -198,6 +210,7 @@ def render(mail: ReportMail | MaintenanceMail | ConfirmMail, *, token: str) -> R
             page=page,
             footer_text=footer_text,
             footer_html=footer_html,
+            read_more=mail.url,
         )
     span = window(mail.starts_at, mail.ends_at)
     subject, heading = {
