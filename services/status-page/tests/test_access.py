@@ -371,6 +371,23 @@ async def test_magic_link_signs_in_an_allowed_domain(
     assert (await client.get("/intranet")).status_code == 200
 
 
+async def test_a_magic_link_returns_to_the_page_asked_for(
+    client: httpx.AsyncClient, build: PageBuilder, smtp: SmtpReceiver
+) -> None:
+    await build.page("intranet", access_type="email-domain", auth_email_domains=["acme.com"])
+    asked = await client.get("/intranet/events")
+    assert asked.headers["location"] == "/intranet/login?next=events"
+    response = await client.post("/intranet/login", data={"email": "alice@acme.com", "next": "events"})
+    assert response.status_code == 200
+    signed_in = await client.get(_magic_path(smtp.messages[0][1]))
+    assert signed_in.status_code == 303
+    assert signed_in.headers["location"] == "/intranet/events"
+    # An edited link still cannot leave the page.
+    token = urlsplit(_magic_path(smtp.messages[0][1])).query
+    outside = await client.get(f"/intranet/login/magic?{token.split('&')[0]}&next=//evil.example/x")
+    assert outside.headers["location"] == "/intranet"
+
+
 async def test_a_forged_host_does_not_get_into_the_mail(
     client: httpx.AsyncClient, build: PageBuilder, smtp: SmtpReceiver
 ) -> None:

@@ -98,7 +98,12 @@ async def _email(pr: PageRequest, raw_email: str, following: str) -> Response:
     if not access.email_allowed(page, email):
         return _form(pr, status_code=403, error=pr.t("login.bad_domain"), email=raw_email, next=following)
     token = access.magic_token(pr.pages.signing_key, page, email)
-    link = _link(pr, "login/magic") + "?" + urlencode({"token": token})
+    # ``next`` rides along unsigned: safe_next keeps it inside this page whoever edits it.
+    link = (
+        _link(pr, "login/magic")
+        + "?"
+        + urlencode({"token": token, **({"next": following} if following else {})})
+    )
     try:
         await send_mail(pr.pages.settings, _magic_mail(pr, email, link))
     except MailError as error:
@@ -126,7 +131,7 @@ async def magic(pr: PageRequest) -> Response:
         response.headers.update(NO_REFERRER)
         return response
     log.info("page.magic_link_used", page_id=pr.page_id)
-    response = _home(pr)
+    response = _home(pr, access.safe_next(pr.request.query_params.get("next")))
     response.headers.update(NO_REFERRER)
     access.set_session(pr, response, email=email)
     return response
