@@ -8,6 +8,7 @@ import ipaddress
 import re
 import time
 from collections.abc import AsyncIterator, Iterator
+from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -386,6 +387,20 @@ async def test_a_magic_link_returns_to_the_page_asked_for(
     token = urlsplit(_magic_path(smtp.messages[0][1])).query
     outside = await client.get(f"/intranet/login/magic?{token.split('&')[0]}&next=//evil.example/x")
     assert outside.headers["location"] == "/intranet"
+
+
+async def test_the_sign_in_mail_speaks_the_visitors_locale(
+    client: httpx.AsyncClient, build: PageBuilder, smtp: SmtpReceiver
+) -> None:
+    await build.page(
+        "intranet", title="Intranet", access_type="email-domain", auth_email_domains=["acme.com"],
+        locales=["en", "fr"],
+    )  # fmt: skip
+    response = await client.post("/intranet/fr/login", data={"email": "alice@acme.com"})
+    assert response.status_code == 200
+    _, message = smtp.messages[0]
+    assert str(make_header(decode_header(message["Subject"]))) == "Connexion à Intranet"
+    assert "Il est valable 15 minutes." in _text_of(message)
 
 
 async def test_a_forged_host_does_not_get_into_the_mail(

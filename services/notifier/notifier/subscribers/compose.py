@@ -38,7 +38,9 @@ async def page_ref(
         return None
     if page.workspace_id != workspace_id:
         raise Inconsistent(f"page {page_id} is not in workspace {workspace_id}")
-    return PageRef(title=page.title, url=page_url(settings, page.slug, page.served_domain))
+    return PageRef(
+        title=page.title, url=page_url(settings, page.slug, page.served_domain), locale=page.default_locale
+    )
 
 
 async def _component_names(

@@ -19,23 +19,24 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from notifier.subscribers.wording import WORDING
 from openstatus_common.mail import new_message
 from openstatus_common.messages.base import UtcDatetime
 
 MAX_SUBJECT_PART = 150
 EN_DASH = "\u2013"
-STATUS_LABELS = {
-    "investigating": "Investigating",
-    "identified": "Identified",
-    "monitoring": "Monitoring",
-    "resolved": "Resolved",
-}
 
 
 class PageRef(BaseModel):
     model_config = ConfigDict(frozen=True)
     title: str
     url: str  # the page's root URL, without a trailing slash
+    # The page's default locale: the mail's language (mails queued before it was stored are in English).
+    locale: str = "en"
+
+    def say(self, key: str, **values: str) -> str:
+        words = WORDING.get(self.locale, WORDING["en"])
+        return words.get(key, WORDING["en"][key]).format(**values)
 
 
 class ReportMail(BaseModel):
@@ -116,10 +117,6 @@ def window(starts_at: datetime, ends_at: datetime) -> str:
     return f"{minute(starts_at)} {EN_DASH} {minute(ends_at)} UTC"
 
 
-def _status_label(status: str) -> str:
-    return STATUS_LABELS.get(status, status.title())
-
-
 def _paragraphs_html(text: str) -> str:
     return "".join(
         f"<p>{html.escape(block).replace(chr(10), '<br>')}</p>"
@@ -154,9 +151,13 @@ def _compose(
 ) -> Rendered:
     """``read_more``: the URL of the full story (a report's page); the status page by default."""
     if read_more is None:
-        more_text, more_html, more_url = "Status page", f"View {page.title}", page.url
+        more_text, more_html, more_url = (
+            page.say("status_page"),
+            page.say("view_page", page=page.title),
+            page.url,
+        )
     else:
-        more_text, more_html, more_url = "Full report", "Read the full report", read_more
+        more_text, more_html, more_url = page.say("full_report"), page.say("read_report"), read_more
     message = message.replace("\r\n", "\n")
     text_lines = [heading, ""]
     if message.strip():
@@ -177,61 +178,46 @@ def render(mail: ReportMail | MaintenanceMail | ConfirmMail, *, token: str) -> R
     prefix = f"[{one_line(page.title)}]"
     if isinstance(mail, ConfirmMail):
         link = confirm_url(page, token)
-        text = (
-            f"Someone, hopefully you, asked to receive status updates from {page.title} at this address.\n\n"
-            f"Confirm your subscription: {link}\n\n"
-            "If it was not you, ignore this message: nothing is sent without a confirmation.\n"
-        )
+        intro, ignore = page.say("confirm_intro", page=page.title), page.say("confirm_ignore")
+        text = f"{intro}\n\n{page.say('confirm_link')}: {link}\n\n{ignore}\n"
         body_html = (
-            f"<p>Someone, hopefully you, asked to receive status updates from {html.escape(page.title)} "
-            f"at this address.</p><p>{_link_html(link, 'Confirm your subscription')}</p>"
-            "<p style='color:#666;font-size:12px'>If it was not you, ignore this message: nothing is sent "
-            "without a confirmation.</p>"
+            f"<p>{html.escape(intro)}</p><p>{_link_html(link, page.say('confirm_link'))}</p>"
+            f"<p style='color:#666;font-size:12px'>{html.escape(ignore)}</p>"
         )
-        return Rendered(
-            subject=f"Confirm your subscription to {one_line(page.title)}", text=text, html=body_html
-        )
+        subject = page.say("confirm_subject", page=one_line(page.title))
+        return Rendered(subject=subject, text=text, html=body_html)
     leave = unsubscribe_url(page, token)
-    footer_text = (
-        f"You receive this because you subscribed to updates from {page.title}.\nUnsubscribe: {leave}"
-    )
+    footer_text = f"{page.say('why', page=page.title)}\n{page.say('unsubscribe')}: {leave}"
     footer_html = (
-        f"You receive this because you subscribed to updates from {html.escape(page.title)}. "
-        f"{_link_html(leave, 'Unsubscribe')}"
+        f"{html.escape(page.say('why', page=page.title))} {_link_html(leave, page.say('unsubscribe'))}"
     )
-    components = [("Affected", ", ".join(mail.components))] if mail.components else []
+    components = [(page.say("affected"), ", ".join(mail.components))] if mail.components else []
     if isinstance(mail, ReportMail):
-        status = _status_label(mail.status)
+        status = page.say(mail.status) if mail.status in WORDING["en"] else mail.status.title()
         return _compose(
             subject=f"{prefix} {status}: {one_line(mail.title)}",
             heading=f"{mail.title} — {status}",
             message=mail.message,
-            facts=[("Status", status), *components, ("Posted", f"{minute(mail.date)} UTC")],
+            facts=[
+                (page.say("status"), status),
+                *components,
+                (page.say("posted"), f"{minute(mail.date)} UTC"),
+            ],
             page=page,
             footer_text=footer_text,
             footer_html=footer_html,
             read_more=mail.url,
         )
     span = window(mail.starts_at, mail.ends_at)
-    subject, heading = {
-        "scheduled": (
-            f"{prefix} Scheduled maintenance: {one_line(mail.title)} ({span})",
-            f"Scheduled maintenance: {mail.title}",
-        ),
-        "updated": (
-            f"{prefix} Maintenance updated: {one_line(mail.title)} ({span})",
-            f"Maintenance updated: {mail.title}",
-        ),
-        "reminder": (
-            f"{prefix} Reminder: {one_line(mail.title)} starts at {minute(mail.starts_at)} UTC",
-            f"Reminder: {mail.title} starts at {minute(mail.starts_at)} UTC",
-        ),
-    }[mail.stage]
+    heading = page.say(mail.stage, title=mail.title, start=minute(mail.starts_at))
+    subject = page.say(mail.stage, title=one_line(mail.title), start=minute(mail.starts_at))
+    if mail.stage != "reminder":
+        subject = f"{subject} ({span})"
     return _compose(
-        subject=subject,
+        subject=f"{prefix} {subject}",
         heading=heading,
         message=mail.message,
-        facts=[("When", span), *components],
+        facts=[(page.say("when"), span), *components],
         page=page,
         footer_text=footer_text,
         footer_html=footer_html,

@@ -162,22 +162,21 @@ def _link(pr: PageRequest, path: str) -> str:
 
 
 def _magic_mail(pr: PageRequest, email: str, link: str) -> EmailMessage:
+    """In the visitor's locale (the one the sign-in form was in)."""
     title = " ".join(pr.snapshot.page.title.split()) or pr.snapshot.page.slug
     message = new_message()
-    message["Subject"] = f"Sign in to {title}"
+    message["Subject"] = pr.t("magic.subject", title=title)
     message["From"] = pr.pages.settings.smtp_from
     message["To"] = email
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="openstatus")
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(
-        f"Follow this link to see the status page {title}:\n\n{link}\n\n"
-        "It works for 15 minutes. If you did not ask for it, ignore this message.\n\nopenstatus\n"
-    )
+    intro, note = pr.t("magic.intro", title=title), pr.t("magic.note")
+    message.set_content(f"{intro}\n\n{link}\n\n{note}\n\nopenstatus\n")
     message.add_alternative(
-        f"<p>Follow this link to see the status page <strong>{escape(title)}</strong>:</p>"
-        f"<p><a href='{escape(link, quote=True)}'>Sign in to {escape(title)}</a></p>"
-        "<p>It works for 15 minutes. If you did not ask for it, ignore this message.</p><p>openstatus</p>",
+        f"<p>{escape(intro)}</p>"
+        f"<p><a href='{escape(link, quote=True)}'>{escape(pr.t('magic.link', title=title))}</a></p>"
+        f"<p>{escape(note)}</p><p>openstatus</p>",
         subtype="html",
     )
     return message

@@ -1,0 +1,81 @@
+# ruff: noqa: RUF001  (translations use typographic apostrophes)
+"""What subscriber mails say, in the status pages' locales: English, French and German."""
+
+from __future__ import annotations
+
+# The mail's words in the page's default locale (the status page's own locales); times stay in UTC.
+WORDING: dict[str, dict[str, str]] = {
+    "en": {
+        "investigating": "Investigating",
+        "identified": "Identified",
+        "monitoring": "Monitoring",
+        "resolved": "Resolved",
+        "status": "Status",
+        "affected": "Affected",
+        "posted": "Posted",
+        "when": "When",
+        "scheduled": "Scheduled maintenance: {title}",
+        "updated": "Maintenance updated: {title}",
+        "reminder": "Reminder: {title} starts at {start} UTC",
+        "status_page": "Status page",
+        "view_page": "View {page}",
+        "full_report": "Full report",
+        "read_report": "Read the full report",
+        "why": "You receive this because you subscribed to updates from {page}.",
+        "unsubscribe": "Unsubscribe",
+        "confirm_subject": "Confirm your subscription to {page}",
+        "confirm_intro": "Someone, hopefully you, asked to receive status updates from {page} at this address.",
+        "confirm_link": "Confirm your subscription",
+        "confirm_ignore": "If it was not you, ignore this message: nothing is sent without a confirmation.",
+    },
+    "fr": {
+        "investigating": "Enquête en cours",
+        "identified": "Identifié",
+        "monitoring": "Surveillance",
+        "resolved": "Résolu",
+        "status": "Statut",
+        "affected": "Concernés",
+        "posted": "Publié",
+        "when": "Quand",
+        "scheduled": "Maintenance planifiée : {title}",
+        "updated": "Maintenance modifiée : {title}",
+        "reminder": "Rappel : {title} commence le {start} UTC",
+        "status_page": "Page de statut",
+        "view_page": "Voir {page}",
+        "full_report": "Rapport complet",
+        "read_report": "Lire le rapport complet",
+        "why": "Vous recevez ce message car vous êtes abonné aux mises à jour de {page}.",
+        "unsubscribe": "Se désabonner",
+        "confirm_subject": "Confirmez votre abonnement à {page}",
+        "confirm_intro": (
+            "Quelqu’un, sans doute vous, a demandé à recevoir les mises à jour de {page} à cette adresse."
+        ),
+        "confirm_link": "Confirmer l’abonnement",
+        "confirm_ignore": "Si ce n’était pas vous, ignorez ce message : rien n’est envoyé sans confirmation.",
+    },
+    "de": {
+        "investigating": "Untersuchung",
+        "identified": "Identifiziert",
+        "monitoring": "Beobachtung",
+        "resolved": "Behoben",
+        "status": "Status",
+        "affected": "Betroffen",
+        "posted": "Veröffentlicht",
+        "when": "Wann",
+        "scheduled": "Geplante Wartung: {title}",
+        "updated": "Wartung geändert: {title}",
+        "reminder": "Erinnerung: {title} beginnt am {start} UTC",
+        "status_page": "Statusseite",
+        "view_page": "{page} ansehen",
+        "full_report": "Vollständiger Bericht",
+        "read_report": "Vollständigen Bericht lesen",
+        "why": "Sie erhalten diese Nachricht, weil Sie Updates von {page} abonniert haben.",
+        "unsubscribe": "Abbestellen",
+        "confirm_subject": "Bestätigen Sie Ihr Abonnement von {page}",
+        "confirm_intro": (
+            "Jemand, hoffentlich Sie, möchte unter dieser Adresse Status-Updates von {page} erhalten."
+        ),
+        "confirm_link": "Abonnement bestätigen",
+        "confirm_ignore": "Falls Sie das nicht waren, ignorieren Sie diese Nachricht: ohne Bestätigung kommt nichts.",
+    },
+}
