@@ -246,6 +246,25 @@ async def test_embed_sections(pages: httpx.AsyncClient, build: Any) -> None:
     assert 'data-scheme="system"' in ignored
 
 
+async def test_a_component_with_an_open_incident_says_since_when(
+    pages: httpx.AsyncClient, build: Any
+) -> None:
+    now = utcnow()
+    await build.page("acme", locales=["en", "de"])
+    api = await build.monitor("API")
+    web = await build.monitor("Web")
+    await build.component("API", monitor=api)
+    await build.component("Web", monitor=web)
+    await build.incident(api, now - timedelta(minutes=42))
+    await build.incident(web, now - timedelta(hours=3), now - timedelta(hours=2))  # over
+    text = (await pages.get("/acme")).text
+    assert text.count("Outage since") == 1
+    since = re.search(r'Outage since <time datetime="([^"]+)"', text)
+    assert since is not None
+    assert abs(datetime.fromisoformat(since.group(1)) - (now - timedelta(minutes=42))) < timedelta(seconds=1)
+    assert "Ausfall seit" in (await pages.get("/acme/de")).text
+
+
 async def test_embedded_feed_lists_past_maintenance_without_saying_there_is_nothing(
     pages: httpx.AsyncClient, build: Any
 ) -> None:

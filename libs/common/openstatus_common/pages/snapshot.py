@@ -214,6 +214,17 @@ class PageSnapshot:
     def report(self, report_id: int) -> ReportView | None:
         return next((r for r in self.reports if r.id == report_id), None)
 
+    def down_since(self, component: ComponentView) -> datetime | None:
+        """When the open incident of a monitor component's monitor began; None when there is none."""
+        if component.type != "monitor" or component.monitor_id is None:
+            return None
+        starts = [
+            i.started_at
+            for i in self.incidents
+            if i.monitor_id == component.monitor_id and i.resolved_at is None
+        ]
+        return min(starts, default=None)
+
     @property
     def monitor_ids(self) -> tuple[int, ...]:
         return tuple(c.monitor_id for c in self.components if c.monitor_id is not None)
