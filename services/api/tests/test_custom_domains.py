@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from api.app import create_app
 from openstatus_common.bus import Bus
 from openstatus_common.db.models import AuditLog
+from openstatus_common.pages import domains
 from openstatus_common.pages.snapshot import find_page_id
 from openstatus_common.service import ServiceContext
 from openstatus_common.settings import Settings
@@ -186,3 +187,50 @@ async def test_verifying_needs_a_write_key_of_the_pages_workspace(
     stranger = await make_key("stranger")
     assert_error(await verify(client, stranger, page["id"]), 404)
     assert (await verify(client, key, page["id"])).status_code == 200
+
+
+async def test_changing_the_domain_during_the_lookup_verifies_nothing(
+    client: httpx.AsyncClient,
+    make_key: MakeKey,
+    dns: Any,
+    sessions: Sessions,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Prove a domain you own, switch the claim to someone else's while the lookup runs: no verification."""
+    key = await make_key()
+    page = await create_page(client, key, customDomain="status.mine.test")
+    publish_txt(dns, page["customDomainVerification"]["record"])
+    real_lookup = domains.txt_records
+
+    async def slow_lookup(name: str, nameservers: Any = ()) -> list[str]:
+        switched = await client.patch(
+            f"/v1/page/{page['id']}", json={"customDomain": "status.victim.test"}, headers=h(key)
+        )
+        assert switched.status_code == 200, switched.text
+        return await real_lookup(name, nameservers)
+
+    monkeypatch.setattr(domains, "txt_records", slow_lookup)
+    answer = await verify(client, key, page["id"])
+    assert_error(answer, 412, field="customDomain", code="failed_precondition")
+    assert "changed during the check" in answer.json()["message"]
+    assert await served_page(sessions, "status.victim.test") is None
+    assert await served_page(sessions, "status.mine.test") is None
+    stored = await client.get(f"/v1/page/{page['id']}", headers=h(key))
+    assert stored.json()["customDomainVerification"]["verified"] is False
+
+
+async def test_a_domain_too_long_for_its_txt_record_is_refused(
+    client: httpx.AsyncClient, make_key: MakeKey
+) -> None:
+    key = await make_key()
+    longest = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 44, "test"])  # 241 characters
+    assert len(longest) == 241
+    accepted = await client.post(
+        "/v1/page", json={"title": "T", "slug": "ok", "customDomain": longest}, headers=h(key)
+    )
+    assert accepted.status_code == 201, accepted.text
+    too_long = await client.post(
+        "/v1/page", json={"title": "T", "slug": "no", "customDomain": "e." + longest}, headers=h(key)
+    )
+    assert_error(too_long, 400, field="customDomain", code="invalid_argument")
+    assert "at most 241 characters" in too_long.json()["message"]

@@ -74,11 +74,18 @@ class PageStore:
     # -- lookups ------------------------------------------------------------------------------------------
 
     async def by_slug(self, slug: str) -> PageSnapshot | None:
-        return await self._lookup(self._by_slug, slug.lower(), lambda s: find_page_id(s, slug=slug.lower()))
+        key = slug.lower()
+        return await self._lookup(
+            self._by_slug, key, lambda s: find_page_id(s, slug=key), lambda snap: snap.page.slug == key
+        )
 
     async def by_domain(self, domain: str) -> PageSnapshot | None:
+        key = domain.lower()
         return await self._lookup(
-            self._by_domain, domain.lower(), lambda s: find_page_id(s, domain=domain.lower())
+            self._by_domain,
+            key,
+            lambda s: find_page_id(s, domain=key),
+            lambda snap: snap.page.custom_domain == key,
         )
 
     async def _lookup(
@@ -86,11 +93,17 @@ class PageStore:
         index: dict[str, tuple[int | None, float]],
         key: str,
         find: Callable[[AsyncSession], Awaitable[int | None]],
+        answers_to: Callable[[PageSnapshot], bool],
     ) -> PageSnapshot | None:
         now = time.monotonic()
         known = index.get(key)
         if known is not None and known[0] is not None and known[0] in self._entries:
-            return await self.snapshot(known[0])
+            snap = await self.snapshot(known[0])
+            if snap is not None and answers_to(snap):
+                return snap
+            # The page no longer has this name (a changed slug or domain): ask the database who has it.
+            index.pop(key, None)
+            known = None
         if known is not None and known[0] is None and now - known[1] < MISS_SECONDS:
             return None
         try:

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from openstatus_common.db.base import utcnow
+from openstatus_common.db.models import StatusPage
 
 
 def today_start() -> datetime:
@@ -208,6 +209,45 @@ async def test_history_older_than_the_trackers_stays_reachable(pages: httpx.Asyn
     assert (await pages.get("/acme/events/report/999999")).status_code == 404
     assert (await pages.get("/acme/events?before=yesterday")).status_code == 400
     assert "Ältere Ereignisse" in (await pages.get("/acme/de/events")).text
+
+
+async def test_the_archive_skips_nothing_that_ended_at_the_same_moment(
+    pages: httpx.AsyncClient, build: Any
+) -> None:
+    """Round end times are common: 51 maintenances and 3 reports ending at one moment span two pages."""
+    now = utcnow()
+    ended = (now - timedelta(days=120)).replace(minute=0, second=0, microsecond=0)
+    await build.page("acme")
+    c = await build.component("Payments", created_at=now - timedelta(days=400))
+    for n in range(51):
+        await build.maintenance(f"Window {n:02d}", [c], ended - timedelta(hours=1), ended)
+    for n in range(3):
+        await build.report(f"Report {n}", [c], [("resolved", "Done", ended)])
+    seen: list[str] = []
+    link: str | None = "/acme/events?before=" + (now - timedelta(days=100)).isoformat().replace("+", "%2B")
+    while link is not None:
+        page = await pages.get(link)
+        assert page.status_code == 200, page.text
+        seen += re.findall(r"<h3>(?:<a [^>]*>)?((?:Window|Report) \d+)<", page.text)
+        found = re.search(r'href="(/acme/events\?before=[^"]+)"', page.text)
+        link = found.group(1).replace("&amp;", "&") if found else None
+    assert len(seen) == len(set(seen)) == 54
+
+
+async def test_bad_archive_cursors_are_a_400(pages: httpx.AsyncClient, build: Any) -> None:
+    await build.page("acme")
+    for query in ("before=yesterday", "before=0001-01-01T00:00:00%2B01:00", "before=2020-01-01&last=page-1"):
+        assert (await pages.get(f"/acme/events?{query}")).status_code == 400, query
+
+
+async def test_a_renamed_slug_stops_answering(pages: httpx.AsyncClient, pages_app: Any, build: Any) -> None:
+    page_id = await build.page("old-name")
+    assert (await pages.get("/old-name")).status_code == 200
+    async with build.sessions() as session, session.begin():
+        (await session.get_one(StatusPage, page_id)).slug = "new-name"
+    pages_app.state.pages.store.invalidate_page(page_id)  # the API's page.changed event
+    assert (await pages.get("/old-name")).status_code == 404
+    assert (await pages.get("/new-name")).status_code == 200
 
 
 async def test_events_and_report_pages(pages: httpx.AsyncClient, build: Any) -> None:

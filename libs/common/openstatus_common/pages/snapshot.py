@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, func, or_, select
+from sqlalchemy import Column, ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -292,7 +292,7 @@ async def load_snapshot(
     maintenances = await _maintenances(
         session, Maintenance.page_id == page_id, Maintenance.ends_at >= window_start
     )
-    has_older = bool(await load_history(session, page_id, before=window_start, limit=1))
+    has_older = bool(await load_history(session, page_id, before=HistoryCursor(window_start), limit=1))
     incidents = await _incidents(session, monitor_ids, window_start)
     counts = await _daily_counts(session, monitor_ids, window_start)
     rows = _PageRows(
@@ -428,32 +428,67 @@ async def load_report(session: AsyncSession, page_id: int, report_id: int) -> Re
     return found[0] if found else None
 
 
-async def load_history(
-    session: AsyncSession, page_id: int, *, before: datetime, limit: int = HISTORY_PAGE
-) -> list[ReportView | MaintenanceView]:
-    """Resolved reports and past maintenances that ended before ``before``, the latest ended first.
+@dataclass(frozen=True, slots=True)
+class HistoryCursor:
+    """Where a page of the archive ends: the last item's end, kind and id (the archive's order, descending)."""
 
-    The archive below the snapshot's window, a page at a time: the next page is ``before`` the last
-    item's ``history_end``.
+    end: datetime
+    kind: str | None = None  # "report" | "maintenance"; None: everything that ended before ``end``
+    id: int = 0
+
+    @classmethod
+    def after(cls, item: ReportView | MaintenanceView) -> HistoryCursor:
+        return cls(history_end(item), history_kind(item), item.id)
+
+
+async def load_history(
+    session: AsyncSession, page_id: int, *, before: HistoryCursor, limit: int = HISTORY_PAGE
+) -> list[ReportView | MaintenanceView]:
+    """Resolved reports and past maintenances after ``before`` in the archive's order: the latest ended first,
+    then reports before maintenances, then the higher id. Items that end at the same moment are never skipped.
     """
+    report_end, maintenance_end = StatusReport.resolved_at, Maintenance.ends_at
     reports = await _reports(
         session,
         StatusReport.page_id == page_id,
         StatusReport.status == "resolved",
-        StatusReport.resolved_at < before,
-        order=StatusReport.resolved_at.desc(),
+        report_end.is_not(None),
+        _older(report_end, StatusReport.id, "report", before),
+        order=report_end.desc(),
         limit=limit,
     )
     maintenances = await _maintenances(
         session,
         Maintenance.page_id == page_id,
-        Maintenance.ends_at < before,
-        order=Maintenance.ends_at.desc(),
+        _older(maintenance_end, Maintenance.id, "maintenance", before),
+        order=maintenance_end.desc(),
         limit=limit,
     )
     items: list[ReportView | MaintenanceView] = [*reports, *maintenances]
-    items.sort(key=lambda item: (history_end(item), item.id), reverse=True)
+    items.sort(key=_history_order, reverse=True)
     return items[:limit]
+
+
+_KIND_RANK = {"maintenance": 0, "report": 1}
+
+
+def _history_order(item: ReportView | MaintenanceView) -> tuple[datetime, int, int]:
+    return history_end(item), _KIND_RANK[history_kind(item)], item.id
+
+
+def _older(end: Any, id_column: Any, kind: str, cursor: HistoryCursor) -> ColumnElement[bool]:
+    """This table's rows that come after ``cursor`` in the archive's (descending) order."""
+    if cursor.kind is None:
+        return end < cursor.end  # type: ignore[no-any-return]
+    rank, cursor_rank = _KIND_RANK[kind], _KIND_RANK[cursor.kind]
+    same_moment_after: ColumnElement[bool]
+    if rank < cursor_rank:
+        same_moment_after = true()
+    elif rank > cursor_rank:
+        same_moment_after = false()
+    else:
+        same_moment_after = id_column < cursor.id
+    return or_(end < cursor.end, and_(end == cursor.end, same_moment_after))
 
 
 def history_end(item: ReportView | MaintenanceView) -> datetime:
@@ -461,6 +496,10 @@ def history_end(item: ReportView | MaintenanceView) -> datetime:
     if isinstance(item, MaintenanceView):
         return item.ends_at
     return item.resolved_at or item.updated_at
+
+
+def history_kind(item: ReportView | MaintenanceView) -> str:
+    return "maintenance" if isinstance(item, MaintenanceView) else "report"
 
 
 async def _reports(

@@ -90,11 +90,10 @@ async def delete_page(ctx: Ctx, auth: Auth, page_id: int) -> dict[str, bool]:
     summary="Check the custom domain's TXT record; once found, the page answers at the domain",
 )
 async def verify_custom_domain(ctx: Ctx, auth: Auth, page_id: int) -> PageOut:
-    async with unit_of_work(ctx.sessions) as session:
-        page, events = await pages.verify_custom_domain(session, auth, page_id, settings=ctx.settings)
-        output = await _output(session, ctx, page)
+    events = await pages.verify_custom_domain(ctx.sessions, auth, page_id, settings=ctx.settings)
     await publish_staged(ctx.bus, ctx.sessions, events)
-    return output
+    async with ctx.sessions() as session:
+        return await _output(session, ctx, await pages.get_page(session, auth, page_id))
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:

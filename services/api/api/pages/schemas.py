@@ -15,7 +15,11 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from openstatus_common.pages import domains
+
 MAX_LIST = 100
+# The longest name DNS carries: a custom domain's _openstatus.<domain> record must fit.
+MAX_DNS_NAME = 253
 Theme = Literal["default", "supabase", "github-high-contrast"]
 ColorScheme = Literal["light", "dark", "system"]
 AccessType = Literal["public", "password", "email-domain", "ip-restriction"]
@@ -205,7 +209,11 @@ class PageIn(Strict):
     def _custom_domain(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        return hostname(value)
+        domain = hostname(value)
+        if len(domains.record_name(domain)) > MAX_DNS_NAME:
+            # Its TXT record, _openstatus.<domain>, must still be a valid DNS name.
+            raise ValueError(f"must be at most {MAX_DNS_NAME - len(domains.record_name(''))} characters")
+        return domain
 
     @field_validator("authEmailDomains")
     @classmethod

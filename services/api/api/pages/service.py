@@ -15,15 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.audit import service as audit
 from api.auth.service import AuthContext
 from api.pages.schemas import PageIn, PageOut, Tracker
 from api.pagination import page_of
 from openstatus_common.db.base import utcnow
+from openstatus_common.db.engine import unit_of_work
 from openstatus_common.db.models import Monitor, PageComponent, StatusPage, Workspace
 from openstatus_common.errors import (
     AlreadyExists,
@@ -282,45 +283,69 @@ async def delete_page(session: AsyncSession, auth: AuthContext, page_id: int) ->
 
 
 async def verify_custom_domain(
-    session: AsyncSession, auth: AuthContext, page_id: int, *, settings: Settings
-) -> tuple[StatusPage, list[Event]]:
+    sessions: async_sessionmaker[AsyncSession], auth: AuthContext, page_id: int, *, settings: Settings
+) -> list[Event]:
     """Look up ``_openstatus.<domain>``; with the page's token there, the page starts answering at the domain.
 
-    Idempotent: an already verified domain is returned as it is, without a lookup or an event.
+    The lookup (seconds against a slow nameserver) holds no database connection. The proof is then recorded
+    only if the page still claims the very domain and token that were looked up, so changing the domain
+    during the lookup cannot get another domain verified. Idempotent: an already verified domain is left
+    as it is, without a lookup or an event.
     """
     require_write(auth)
-    page = await get_page(session, auth, page_id)
-    domain, token = page.custom_domain, page.custom_domain_token
-    if domain is None:
-        raise FailedPrecondition(
-            "customDomain: the page has no custom domain to verify", field="customDomain"
-        )
-    if page.custom_domain_verified_at is not None:
-        return page, []
-    if await _domain_held(session, domain, page_id=page.id):
-        raise AlreadyExists(f"customDomain: {domain} is verified by another page", field="customDomain")
-    if token is None:  # cannot happen for claims made through the API: each one gets a token
-        raise FailedPrecondition(
-            "customDomain: set the domain again to get a TXT record", field="customDomain"
-        )
+    async with sessions() as session:
+        page = await get_page(session, auth, page_id)
+        domain, token = page.custom_domain, page.custom_domain_token
+        if domain is None:
+            raise FailedPrecondition(
+                "customDomain: the page has no custom domain to verify", field="customDomain"
+            )
+        if page.custom_domain_verified_at is not None:
+            return []
+        if token is None:  # cannot happen for claims made through the API: each one gets a token
+            raise FailedPrecondition(
+                "customDomain: set the domain again to get a TXT record", field="customDomain"
+            )
+        if await _domain_held(session, domain, page_id=page.id):
+            raise AlreadyExists(f"customDomain: {domain} is verified by another page", field="customDomain")
     try:
         found = await domains.txt_records(domains.record_name(domain), settings.nameservers)
     except domains.DnsLookupFailed as error:
         raise Unavailable(f"customDomain: {error}; try again later", field="customDomain") from None
     if domains.record_value(token) not in (value.strip() for value in found):
         raise _not_proven(domain, token, found=found)
-    page.custom_domain_verified_at = utcnow()
-    page.updated_at = utcnow()
-    try:
-        await session.flush()
-    except IntegrityError:  # another page verified the same domain a moment ago
-        raise AlreadyExists(
-            f"customDomain: {domain} is verified by another page", field="customDomain"
-        ) from None
-    audit.record(
-        session, auth, action="page.domain.verify", entity_type="page", entity_id=page.id, domain=domain
-    )
-    return page, stage_events(session, page_changed(page.id, page.workspace_id))
+    async with unit_of_work(sessions) as session:
+        now = utcnow()
+        proven = (
+            update(StatusPage)
+            .where(
+                StatusPage.id == page_id,
+                StatusPage.workspace_id == auth.workspace_id,
+                StatusPage.custom_domain == domain,
+                StatusPage.custom_domain_token == token,
+                StatusPage.custom_domain_verified_at.is_(None),
+            )
+            .values(custom_domain_verified_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        try:
+            result = await session.execute(proven)
+        except IntegrityError:  # another page verified the same domain a moment ago
+            raise AlreadyExists(
+                f"customDomain: {domain} is verified by another page", field="customDomain"
+            ) from None
+        if getattr(result, "rowcount", 0) != 1:
+            current = await get_page(session, auth, page_id)
+            if current.custom_domain == domain and current.custom_domain_verified_at is not None:
+                return []  # a concurrent call verified it
+            raise FailedPrecondition(
+                "customDomain: the page's custom domain changed during the check; verify again",
+                field="customDomain",
+            )
+        audit.record(
+            session, auth, action="page.domain.verify", entity_type="page", entity_id=page_id, domain=domain
+        )
+        return stage_events(session, page_changed(page_id, auth.workspace_id))
 
 
 def _not_proven(domain: str, token: str, *, found: list[str]) -> FailedPrecondition:

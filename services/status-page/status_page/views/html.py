@@ -13,10 +13,12 @@ from openstatus_common.db.base import utcnow
 from openstatus_common.db.models import StatusPage
 from openstatus_common.pages.snapshot import (
     HISTORY_PAGE,
+    HistoryCursor,
     LatencyPoint,
     MaintenanceView,
     ReportView,
     history_end,
+    history_kind,
     latency_series,
     load_history,
     load_report,
@@ -32,9 +34,8 @@ async def home(pr: PageRequest) -> Response:
 
 async def events(pr: PageRequest) -> Response:
     """The tracker window's events from the snapshot; ``?before=`` pages through the older ones."""
-    before = pr.request.query_params.get("before")
-    if before is not None:
-        return await _older_events(pr, before)
+    if "before" in pr.request.query_params:
+        return await _older_events(pr)
     snap = pr.snapshot
     now = snap.generated_at
     past_maintenance = [m for m in snap.maintenances if not m.upcoming(now)]
@@ -43,35 +44,47 @@ async def events(pr: PageRequest) -> Response:
     ]
     items += [(m.starts_at, "maintenance", m) for m in past_maintenance]
     items.sort(key=lambda item: item[0], reverse=True)
-    older = _before_link(pr, snap.window_start) if snap.has_older_events else None
+    older = _older_link(pr, HistoryCursor(snap.window_start)) if snap.has_older_events else None
     return await html_response(pr, "events.html", events=items, older=older)
 
 
-async def _older_events(pr: PageRequest, before_text: str) -> Response:
+def _cursor(pr: PageRequest) -> HistoryCursor:
+    """``?before=<ISO time>[&last=<report|maintenance>-<id>]``, never later than the tracker window."""
+    params = pr.request.query_params
     try:
-        before = datetime.fromisoformat(before_text)
-    except ValueError:
+        before = datetime.fromisoformat(params.get("before", ""))
+        if before.tzinfo is None:
+            before = before.replace(tzinfo=UTC)
+        before = before.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise HTTPException(400, "before: expected an ISO 8601 date and time") from None
-    if before.tzinfo is None:
-        before = before.replace(tzinfo=UTC)
+    kind, _, number = params.get("last", "").partition("-")
+    if kind and (kind not in ("report", "maintenance") or not number.isdigit() or len(number) > 18):
+        raise HTTPException(400, "last: expected report-<id> or maintenance-<id>")
+    if before >= pr.snapshot.window_start:  # the newer events are the snapshot's
+        return HistoryCursor(pr.snapshot.window_start)
+    return HistoryCursor(before, kind or None, int(number) if kind else 0)
+
+
+async def _older_events(pr: PageRequest) -> Response:
+    cursor = _cursor(pr)
 
     async def render() -> tuple[bytes, str]:
         async with pr.pages.ctx.sessions() as session:
-            found = await load_history(session, pr.page_id, before=before, limit=HISTORY_PAGE + 1)
+            found = await load_history(session, pr.page_id, before=cursor, limit=HISTORY_PAGE + 1)
         shown = found[:HISTORY_PAGE]
-        items = [(history_end(item), _kind(item), item) for item in shown]
-        older = _before_link(pr, history_end(shown[-1])) if len(found) > HISTORY_PAGE else None
+        items = [(history_end(item), history_kind(item), item) for item in shown]
+        older = _older_link(pr, HistoryCursor.after(shown[-1])) if len(found) > HISTORY_PAGE else None
         return html(pr, "events.html", events=items, older=older, archive=True), HTML
 
-    return await respond(pr, ("events.html", "before", before.isoformat()), render)
+    return await respond(pr, ("events.html", cursor), render)
 
 
-def _kind(item: ReportView | MaintenanceView) -> str:
-    return "report" if isinstance(item, ReportView) else "maintenance"
-
-
-def _before_link(pr: PageRequest, moment: datetime) -> str:
-    return pr.url("events") + "?" + urlencode({"before": moment.astimezone(UTC).isoformat()})
+def _older_link(pr: PageRequest, cursor: HistoryCursor) -> str:
+    query = {"before": cursor.end.astimezone(UTC).isoformat()}
+    if cursor.kind is not None:
+        query["last"] = f"{cursor.kind}-{cursor.id}"
+    return pr.url("events") + "?" + urlencode(query)
 
 
 async def report(pr: PageRequest) -> Response:
