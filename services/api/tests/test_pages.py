@@ -303,6 +303,40 @@ async def test_the_plan_limits_the_number_of_pages(
     assert "1 status page" in response.json()["message"]
 
 
+@pytest.mark.parametrize(
+    ("flag", "fields", "field"),
+    [
+        ("custom-domain", {"customDomain": "status.acme.example"}, "customDomain"),
+        ("password-protection", {"accessType": "password", "password": "hunter2222"}, "accessType"),
+        ("white-label", {"whiteLabel": True}, "whiteLabel"),
+    ],
+)
+async def test_plan_feature_flags_refuse_turning_a_feature_on_but_keep_what_pages_have(
+    client: httpx.AsyncClient,
+    make_key: MakeKey,
+    sessions: Sessions,
+    flag: str,
+    fields: dict[str, Any],
+    field: str,
+) -> None:
+    key = await make_key()
+    existing = await create_page(client, key, slug="existing", **fields)  # made before the downgrade
+    async with unit_of_work(sessions) as session:
+        await session.execute(update(Workspace).values(limits={flag: False}))
+    refused = await client.post("/v1/page", json={"title": "T", "slug": "new", **fields}, headers=h(key))
+    assert_error(refused, 403, field=field, code="permission_denied")
+    assert "your plan does not include" in refused.json()["message"]
+    assert refused.json()["limit"] == flag
+    plain = await create_page(client, key, slug="plain")
+    assert_error(await client.patch(f"/v1/page/{plain['id']}", json=fields, headers=h(key)), 403, field=field)
+    # The page that already has it keeps it through other changes.
+    kept = await client.patch(f"/v1/page/{existing['id']}", json={"title": "Renamed"}, headers=h(key))
+    assert kept.status_code == 200, kept.text
+    async with unit_of_work(sessions) as session:
+        await session.execute(update(Workspace).values(limits={flag: True}))
+    assert (await client.patch(f"/v1/page/{plain['id']}", json=fields, headers=h(key))).status_code == 200
+
+
 async def test_png_and_ico_icons_are_stored_and_served(
     client: httpx.AsyncClient, make_key: MakeKey, bus: Bus
 ) -> None:

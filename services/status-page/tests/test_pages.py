@@ -23,13 +23,13 @@ async def test_published_page_renders_with_html_escaped(pages: httpx.AsyncClient
     assert "Acme &lt;script&gt;alert(1)&lt;/script&gt;" in response.text
     assert "<script>alert(1)" not in response.text
     assert "&lt;b&gt;up&lt;/b&gt;" in response.text
-    assert "Powered by openstatus" in response.text
+    assert "powered by openstatus.dev" in response.text
     assert "All Systems Operational" in response.text
 
 
 async def test_white_label_hides_the_footer(pages: httpx.AsyncClient, build: Any) -> None:
     await build.page("plain", white_label=True)
-    assert "Powered by openstatus" not in (await pages.get("/plain")).text
+    assert "powered by openstatus.dev" not in (await pages.get("/plain")).text
 
 
 async def test_unknown_and_unpublished_pages_are_404(pages: httpx.AsyncClient, build: Any) -> None:

@@ -43,6 +43,12 @@ from openstatus_common.pages.urls import is_reserved_domain, page_url
 from openstatus_common.settings import Settings
 
 LIMIT_KEY = "status-pages"
+# (page field, workspace limits flag, what the plan lacks): a flag set to false switches the feature off.
+FEATURE_FLAGS = (
+    ("customDomain", "custom-domain", "custom domains"),
+    ("accessType", "password-protection", "password protection"),
+    ("whiteLabel", "white-label", "white label"),
+)
 MAX_ICON_BYTES = 100 * 1024
 # Where the status-page service serves a page's favicon, under the page's root URL.
 ICON_PATH = "/favicon.ico"
@@ -109,10 +115,36 @@ async def get_page(
     return page
 
 
-async def _check_limit(session: AsyncSession, auth: AuthContext) -> None:
+async def _limits(session: AsyncSession, auth: AuthContext) -> dict[str, Any]:
     limits = (
         await session.execute(select(Workspace.limits).where(Workspace.id == auth.workspace_id))
-    ).scalar_one_or_none() or {}
+    ).scalar_one_or_none()
+    return limits if isinstance(limits, dict) else {}
+
+
+async def _check_features(
+    session: AsyncSession, auth: AuthContext, data: PageIn, page: StatusPage | None = None
+) -> None:
+    """The plan's feature flags (``custom-domain``, ``password-protection``, ``white-label``): a flag set to
+    false refuses turning the feature on; what a page already has is kept (a downgrade breaks no page)."""
+    turned_on = {
+        "customDomain": data.customDomain is not None
+        and (page is None or page.custom_domain != data.customDomain),
+        "accessType": data.accessType == "password" and (page is None or page.access_type != "password"),
+        "whiteLabel": data.whiteLabel and (page is None or not page.white_label),
+    }
+    if not any(turned_on.values()):
+        return
+    limits = await _limits(session, auth)
+    for page_field, flag, name in FEATURE_FLAGS:
+        if turned_on[page_field] and limits.get(flag) is False:
+            raise PermissionDenied(
+                f"{page_field}: your plan does not include {name}", field=page_field, details={"limit": flag}
+            )
+
+
+async def _check_limit(session: AsyncSession, auth: AuthContext) -> None:
+    limits = await _limits(session, auth)
     limit = limits.get(LIMIT_KEY)
     if not isinstance(limit, int) or isinstance(limit, bool):
         return
@@ -226,6 +258,7 @@ async def create_page(
     require_write(auth)
     _check_access(data, has_password=False)
     await _check_limit(session, auth)
+    await _check_features(session, auth, data)
     await _check_unique(session, data, settings)
     page = StatusPage(workspace_id=auth.workspace_id)
     _apply(page, data, settings)
@@ -260,6 +293,7 @@ async def update_page(
     except ValidationError as error:
         raise invalid_argument(error) from None
     _check_access(data, has_password=page.password_hash is not None)
+    await _check_features(session, auth, data, page)
     await _check_unique(session, data, settings, page_id=page.id)
     _apply(page, data, settings)
     await _set_password(page, data)
