@@ -156,6 +156,27 @@ async def test_an_unverified_custom_domain_is_not_served(
     assert "Victim Status" in (await pages.get("/", headers={"host": "status.victim.com"})).text
 
 
+async def test_the_uploaded_icon_is_the_favicon_and_the_headers_logo(
+    pages: httpx.AsyncClient, build: Any
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    await build.page("acme", icon=png, icon_content_type="image/png", homepage_url="https://acme.example")
+    home = (await pages.get("/acme")).text
+    assert '<link rel="icon" href="/acme/favicon.ico">' in home
+    assert re.search(
+        r'<a href="https://acme.example" rel="noopener" class="title"><img class="logo" src="/acme/favicon.ico"',
+        home,
+    )
+    icon = await pages.get("/acme/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.content == png and icon.headers["content-type"] == "image/png"
+    assert icon.headers["x-content-type-options"] == "nosniff"
+    await build.page("plain")
+    assert 'class="logo"' not in (await pages.get("/plain")).text
+    default = await pages.get("/plain/favicon.ico")
+    assert default.status_code == 307 and default.headers["location"] == "/_static/favicon.svg"
+
+
 async def test_etag_and_not_modified(pages: httpx.AsyncClient, build: Any) -> None:
     await build.page("acme")
     first = await pages.get("/acme")
