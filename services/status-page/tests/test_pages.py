@@ -257,6 +257,7 @@ async def test_the_archive_skips_nothing_that_ended_at_the_same_moment(
 
 async def test_bad_archive_cursors_are_a_400(pages: httpx.AsyncClient, build: Any) -> None:
     await build.page("acme")
+    assert "?before=" not in (await pages.get("/acme/events")).text  # nothing older: no archive link
     for query in ("before=yesterday", "before=0001-01-01T00:00:00%2B01:00", "before=2020-01-01&last=page-1"):
         assert (await pages.get(f"/acme/events?{query}")).status_code == 400, query
 

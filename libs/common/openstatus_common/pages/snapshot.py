@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import Column, ColumnElement, and_, exists, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -292,7 +292,7 @@ async def load_snapshot(
     maintenances = await _maintenances(
         session, Maintenance.page_id == page_id, Maintenance.ends_at >= window_start
     )
-    has_older = bool(await load_history(session, page_id, before=HistoryCursor(window_start), limit=1))
+    has_older = await _has_history_before(session, page_id, window_start)
     incidents = await _incidents(session, monitor_ids, window_start)
     counts = await _daily_counts(session, monitor_ids, window_start)
     rows = _PageRows(
@@ -467,6 +467,15 @@ async def load_history(
     items: list[ReportView | MaintenanceView] = [*reports, *maintenances]
     items.sort(key=_history_order, reverse=True)
     return items[:limit]
+
+
+async def _has_history_before(session: AsyncSession, page_id: int, moment: datetime) -> bool:
+    """Whether the archive has anything: two EXISTS probes, cheaper than loading its first item."""
+    older_report = exists().where(
+        StatusReport.page_id == page_id, StatusReport.status == "resolved", StatusReport.resolved_at < moment
+    )
+    older_maintenance = exists().where(Maintenance.page_id == page_id, Maintenance.ends_at < moment)
+    return bool((await session.execute(select(or_(older_report, older_maintenance)))).scalar())
 
 
 _KIND_RANK = {"maintenance": 0, "report": 1}
