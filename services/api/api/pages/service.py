@@ -163,7 +163,8 @@ async def _check_limit(session: AsyncSession, auth: AuthContext) -> None:
 async def _check_unique(
     session: AsyncSession, data: PageIn, settings: Settings, *, page_id: int | None = None
 ) -> None:
-    """Slugs and custom domains are unique across every workspace; the deployment's own hosts are no one's."""
+    """Slugs are unique across every workspace, and so are verified custom domains; the deployment's own
+    hosts are no one's."""
     if data.customDomain is not None and is_reserved_domain(settings, data.customDomain):
         raise InvalidArgument(
             f"customDomain: {data.customDomain} belongs to this deployment; use a domain of your own",

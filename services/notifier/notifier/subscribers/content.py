@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from notifier.subscribers.wording import WORDING
 from openstatus_common.mail import new_message
 from openstatus_common.messages.base import UtcDatetime
+from openstatus_common.vocab.status import StatusReportStatus
 
 MAX_SUBJECT_PART = 150
 EN_DASH = "\u2013"
@@ -193,7 +194,8 @@ def render(mail: ReportMail | MaintenanceMail | ConfirmMail, *, token: str) -> R
     )
     components = [(page.say("affected"), ", ".join(mail.components))] if mail.components else []
     if isinstance(mail, ReportMail):
-        status = page.say(mail.status) if mail.status in WORDING["en"] else mail.status.title()
+        known = mail.status in {status.value for status in StatusReportStatus}
+        status = page.say(mail.status) if known else mail.status.title()
         return _compose(
             subject=f"{prefix} {status}: {one_line(mail.title)}",
             heading=f"{mail.title} — {status}",
