@@ -138,8 +138,9 @@ async def seed_page(sessions: async_sessionmaker[AsyncSession]) -> SeededPage:
         "Login errors",
         [c_api],
         [
-            ("investigating", "Some logins fail.", now - timedelta(days=5, hours=1)),
-            ("resolved", "Fixed by a rollback.", now - timedelta(days=5)),
+            # Within one day whatever the time of the run: the test expects it in exactly one day's card.
+            ("investigating", "Some logins fail.", start - timedelta(days=5) + timedelta(hours=10)),
+            ("resolved", "Fixed by a rollback.", start - timedelta(days=5) + timedelta(hours=11)),
         ],
     )
     await build.maintenance(
