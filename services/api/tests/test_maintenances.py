@@ -19,7 +19,7 @@ from .conftest import MakeKey
 from .page_helpers import add_component, assert_error, create_page, events_in_stream, h
 
 Sessions = async_sessionmaker[AsyncSession]
-WINDOW = {"from": "2030-04-01T10:00:00Z", "to": "2030-04-01T12:00:00Z"}
+WINDOW = {"from": "2090-04-01T10:00:00Z", "to": "2090-04-01T12:00:00Z"}
 
 
 async def new_maintenance(client: httpx.AsyncClient, key: str, page_id: str, **fields: Any) -> dict[str, Any]:
@@ -52,8 +52,8 @@ async def test_schedule_update_and_delete(
         client, key, page["id"], pageComponentIds=[component["id"]], notify=True
     )
     assert (maintenance["from"], maintenance["to"], maintenance["status"]) == (
-        "2030-04-01T10:00:00Z",
-        "2030-04-01T12:00:00Z",
+        "2090-04-01T10:00:00Z",
+        "2090-04-01T12:00:00Z",
         "scheduled",
     )
     assert (maintenance["title"], maintenance["message"], maintenance["pageId"]) == (
@@ -73,7 +73,7 @@ async def test_schedule_update_and_delete(
     path = f"/v1/maintenance/{maintenance['id']}"
     async with unit_of_work(sessions) as session:
         await session.execute(
-            update(Maintenance).values(reminder_sent_at=datetime(2030, 4, 1, 9, tzinfo=UTC))
+            update(Maintenance).values(reminder_sent_at=datetime(2090, 4, 1, 9, tzinfo=UTC))
         )
     retitled = await client.patch(path, json={"title": "Postgres 17", "pageComponentIds": []}, headers=h(key))
     assert retitled.status_code == 200, retitled.text
@@ -81,8 +81,8 @@ async def test_schedule_update_and_delete(
     assert retitled.json()["from"] == WINDOW["from"]
     assert await reminder_sent_at(sessions, maintenance["id"]) is not None  # the window did not move
 
-    moved = await client.patch(path, json={"to": "2030-04-01T13:00:00+02:00", "notify": True}, headers=h(key))
-    assert moved.json()["to"] == "2030-04-01T11:00:00Z"
+    moved = await client.patch(path, json={"to": "2090-04-01T13:00:00+02:00", "notify": True}, headers=h(key))
+    assert moved.json()["to"] == "2090-04-01T11:00:00Z"
     assert await reminder_sent_at(sessions, maintenance["id"]) is None
 
     updated = await events_in_stream(bus, "maintenance.updated")
@@ -117,14 +117,14 @@ async def test_notify_is_remembered_so_only_announced_maintenances_are_reminded(
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
-        ({"to": "2030-04-01T10:00:00Z"}, "to"),
-        ({"to": "2030-04-01T09:00:00Z"}, "to"),
-        ({"from": "2030-04-01T10:00:00"}, "from"),
+        ({"to": "2090-04-01T10:00:00Z"}, "to"),
+        ({"to": "2090-04-01T09:00:00Z"}, "to"),
+        ({"from": "2090-04-01T10:00:00"}, "from"),
         ({"from": None}, "from"),
         ({"title": ""}, "title"),
         ({"message": ""}, "message"),
         ({"pageComponentIds": ["999999"]}, "pageComponentIds[0]"),
-        ({"starts": "2030-04-01T10:00:00Z"}, "starts"),
+        ({"starts": "2090-04-01T10:00:00Z"}, "starts"),
     ],
 )
 async def test_invalid_maintenances_name_the_field(
@@ -144,13 +144,13 @@ async def test_a_patch_cannot_end_the_window_before_it_starts(
     page = await create_page(client, key)
     maintenance = await new_maintenance(client, key, page["id"])
     path = f"/v1/maintenance/{maintenance['id']}"
-    early = await client.patch(path, json={"to": "2030-04-01T10:00:00Z"}, headers=h(key))
+    early = await client.patch(path, json={"to": "2090-04-01T10:00:00Z"}, headers=h(key))
     assert_error(early, 400, field="to")
     assert "end after it starts" in early.json()["message"]
-    late = await client.patch(path, json={"from": "2030-04-01T12:30:00Z"}, headers=h(key))
+    late = await client.patch(path, json={"from": "2090-04-01T12:30:00Z"}, headers=h(key))
     assert_error(late, 400, field="from")
     both = await client.patch(
-        path, json={"from": "2030-05-01T10:00:00Z", "to": "2030-05-01T11:00:00Z"}, headers=h(key)
+        path, json={"from": "2090-05-01T10:00:00Z", "to": "2090-05-01T11:00:00Z"}, headers=h(key)
     )
     assert both.status_code == 200, both.text
 

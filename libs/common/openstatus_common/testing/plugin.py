@@ -104,13 +104,26 @@ def sqlite_dir() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def _pg_template(pg_cluster: PostgresCluster) -> str:
-    """A database migrated to head once per session; tests get copies of it."""
-    from openstatus_common.db.migrate import upgrade
+def _pg_templates() -> set[str]:
+    """The migrated template databases made so far in this session."""
+    return set()
 
-    _run(_pg_admin(pg_cluster, "CREATE DATABASE template_head"))
-    _run(upgrade(pg_cluster.url("template_head")))
-    return "template_head"
+
+def _pg_template(cluster: PostgresCluster, made: set[str]) -> str:
+    """A database migrated to head once per UTC day; tests get copies of it.
+
+    The migration creates the ``check_results`` partitions around its own day, so a session that runs past
+    midnight migrates a new template rather than handing out yesterday's partitions.
+    """
+    from openstatus_common.db.migrate import upgrade
+    from openstatus_common.db.base import utcnow
+
+    name = f"template_head_{utcnow():%Y%m%d}"
+    if name not in made:
+        _run(_pg_admin(cluster, f"CREATE DATABASE {name}"))
+        _run(upgrade(cluster.url(name)))
+        made.add(name)
+    return name
 
 
 @pytest.fixture(scope="session")
@@ -128,7 +141,7 @@ def _fresh_database(request: pytest.FixtureRequest, backend: str, *, migrated: b
         cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
         name = f"test_{number}"
         if migrated:
-            template = request.getfixturevalue("_pg_template")
+            template = _pg_template(cluster, request.getfixturevalue("_pg_templates"))
             _run(_pg_admin(cluster, f"CREATE DATABASE {name} TEMPLATE {template}"))
         else:
             _run(_pg_admin(cluster, f"CREATE DATABASE {name}"))

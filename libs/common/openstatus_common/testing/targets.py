@@ -41,7 +41,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 T = TypeVar("T")
 
 # The leaf certificate of ``HttpTarget.tls_url`` expires at this instant (tests assert on it).
-CERT_NOT_AFTER = dt.datetime(2031, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+CERT_NOT_AFTER = dt.datetime(2049, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
 
 class _LoopThread:
