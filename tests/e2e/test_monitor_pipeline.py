@@ -51,7 +51,6 @@ async def test_a_new_monitor_is_checked_in_every_region_and_recorded(stack: Stac
         except AssertionError:
             raise AssertionError(stack.logs()) from None
 
-
         async def every_check_arrived() -> bool:
             return bool(http_target.count("/status/200") >= checks)
 

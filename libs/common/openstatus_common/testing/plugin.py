@@ -115,8 +115,8 @@ def _pg_template(cluster: PostgresCluster, made: set[str]) -> str:
     The migration creates the ``check_results`` partitions around its own day, so a session that runs past
     midnight migrates a new template rather than handing out yesterday's partitions.
     """
-    from openstatus_common.db.migrate import upgrade
     from openstatus_common.db.base import utcnow
+    from openstatus_common.db.migrate import upgrade
 
     name = f"template_head_{utcnow():%Y%m%d}"
     if name not in made:
