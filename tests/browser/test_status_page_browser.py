@@ -165,7 +165,7 @@ async def test_tracker_card_by_keyboard_and_mouse(browser_pages: Any, site: Any,
     await expect(two_days).to_be_focused()
     await expect(two_days).not_to_have_class(re.compile(r"\bs-success\b"))
     await expect(two_days.locator(".card")).to_contain_text(EN.date(today - timedelta(days=2)))
-    await expect(two_days.locator(".card")).to_contain_text("1420 ok, 5 degraded, 15 failed")
+    await expect(two_days.locator(".card")).to_contain_text("1,420 ok, 5 degraded, 15 failed")
     await expect(two_days.locator(".card .happening.k-incident")).to_contain_text("15m")
     await page.screenshot(path=artifacts / "tracker-card-focused.png")
 
@@ -200,7 +200,7 @@ async def test_tracker_card_by_keyboard_and_mouse(browser_pages: Any, site: Any,
     await expect(hovered).to_be_visible()
     await expect(hovered).to_contain_text(EN.date(today - timedelta(days=10)))
     await expect(hovered).to_contain_text("100.000% uptime")
-    await expect(hovered).to_contain_text("1440 ok, 0 degraded, 0 failed")
+    await expect(hovered).to_contain_text("1,440 ok, 0 degraded, 0 failed")
     await page.screenshot(path=artifacts / "tracker-card-hover.png")
     await page.mouse.move(0, 0)
     await expect(hovered).to_be_hidden()
@@ -266,22 +266,22 @@ async def test_theme_toggle_cycles_persists_and_embed_forces_dark(
     await expect(toggle).to_have_attribute("aria-label", "Theme: System")
     assert await background(page) == LIGHT_BG  # system, and the visitor prefers light
 
-    await toggle.click()
-    await expect(root).to_have_attribute("data-scheme", "light")
-    await expect(toggle).to_have_attribute("aria-label", "Theme: Light")
-    light = await background(page)
+    # The first click changes what the visitor sees: a light system goes dark.
     await toggle.click()
     await expect(root).to_have_attribute("data-scheme", "dark")
     await expect(toggle).to_have_attribute("aria-label", "Theme: Dark")
     dark = await background(page)
+    await page.screenshot(path=artifacts / "overview-dark.png", full_page=True)
+    await toggle.click()
+    await expect(root).to_have_attribute("data-scheme", "light")
+    await expect(toggle).to_have_attribute("aria-label", "Theme: Light")
+    light = await background(page)
     assert light == LIGHT_BG
     assert dark == DARK_BG
-    await page.screenshot(path=artifacts / "overview-dark.png", full_page=True)
     await toggle.click()
     await expect(root).to_have_attribute("data-scheme", "system")
 
     # The choice survives a reload (localStorage).
-    await toggle.click()
     await toggle.click()
     await expect(root).to_have_attribute("data-scheme", "dark")
     assert await page.evaluate("localStorage.getItem('openstatus-scheme')") == "dark"
@@ -292,9 +292,16 @@ async def test_theme_toggle_cycles_persists_and_embed_forces_dark(
 
     # "system" follows the visitor's preference.
     await toggle.click()
+    await toggle.click()
     await expect(root).to_have_attribute("data-scheme", "system")
     await page.emulate_media(color_scheme="dark")
     assert await background(page) == DARK_BG
+    # A dark system's first click goes light.
+    await toggle.click()
+    await expect(root).to_have_attribute("data-scheme", "light")
+    await toggle.click()
+    await toggle.click()
+    await expect(root).to_have_attribute("data-scheme", "system")
     await page.emulate_media(color_scheme="light")
     assert await background(page) == LIGHT_BG
 
@@ -488,3 +495,51 @@ async def test_narrow_viewport_card_stays_on_screen(browser_pages: Any, site: An
     box = await card.bounding_box()
     assert box is not None
     assert box["x"] >= 0 and box["x"] + box["width"] <= NARROW["width"], f"card off screen: {box}"
+
+
+BANNER_COLOURS = """() => {
+  const banner = document.querySelector('section.banner');
+  const title = banner.querySelector('h2');
+  const out = {};
+  for (const status of ['operational', 'degraded', 'partial_outage', 'major_outage', 'maintenance', 'unknown']) {
+    banner.className = 'banner s-' + status;
+    out[status] = [getComputedStyle(title).color, getComputedStyle(banner).backgroundColor];
+  }
+  return out;
+}"""
+
+
+def _luminance(css: str) -> float:
+    red, green, blue = (int(part) / 255 for part in re.findall(r"\d+", css)[:3])
+
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
+
+
+def contrast(foreground: str, background: str) -> float:
+    light, dark = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+async def test_banner_text_is_readable_in_every_theme_and_scheme(browser_pages: Any, site: Any) -> None:
+    """WCAG AA (4.5:1) for the banner's title on each status colour, in all three themes, light and dark."""
+    open_page, watch = browser_pages
+    page = await open_page()
+    await page.goto(site.url())
+    failures = []
+    for theme in ("default", "supabase", "github-high-contrast"):
+        for scheme in ("light", "dark"):
+            await page.evaluate(
+                "([theme, scheme]) => { const r = document.documentElement;"
+                " r.setAttribute('data-theme', theme); r.setAttribute('data-scheme', scheme); }",
+                [theme, scheme],
+            )
+            colours = await page.evaluate(BANNER_COLOURS)
+            for status, (foreground, background) in colours.items():
+                ratio = contrast(foreground, background)
+                if ratio < 4.5:
+                    failures.append(f"{theme}/{scheme}/{status}: {foreground} on {background} = {ratio:.2f}")
+    assert not failures, failures
+    watch.assert_clean()

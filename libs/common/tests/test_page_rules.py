@@ -156,6 +156,17 @@ def test_manual_mode_uses_reports_only_and_static_components_have_data_from_crea
     assert bars[1].segments == (("degraded", 1.0),)
 
 
+def test_a_report_dated_before_a_static_component_existed_starts_its_record() -> None:
+    """The bars and the uptime agree: the days between the report and the creation are measured, not empty."""
+    two_days_ago = TODAY - timedelta(days=2)
+    report = Happening("report", 2, "r", Interval(two_days_ago, two_days_ago + timedelta(hours=6)))
+    tracker = _tracker(TrackerConfig(), is_monitor=False, since=NOW - timedelta(hours=1), reports=[report])
+    bars = tracker.bars  # type: ignore[attr-defined]
+    assert [bar.status for bar in bars] == ["degraded", "success", "success"]
+    # 6 h degraded of 2 days and 12 hours.
+    assert tracker.uptime == pytest.approx(90.0)  # type: ignore[attr-defined]
+
+
 def test_manual_mode_ignores_incidents_of_monitor_components() -> None:
     """A red day next to 100% uptime would contradict itself: in manual mode only reports colour the days."""
     start = TODAY - timedelta(days=1)

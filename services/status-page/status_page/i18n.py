@@ -260,6 +260,9 @@ _MONTHS = {
 }
 
 
+_THOUSANDS = {"en": ",", "fr": "\u202f", "de": "."}
+
+
 class Translator:
     def __init__(self, locale: str) -> None:
         self.locale = locale if locale in MESSAGES else "en"
@@ -277,6 +280,18 @@ class Translator:
 
     def datetime(self, value: datetime) -> str:
         return f"{self.date(value)} {value:%H:%M} UTC"
+
+    def number(self, value: int) -> str:
+        """An integer with the locale's thousands separator: 1,440 / 1 440 / 1.440."""
+        grouped = f"{value:,}"
+        return grouped.replace(",", _THOUSANDS[self.locale])
+
+    def percent(self, value: float) -> str:
+        """A percentage to three decimals, written as the locale writes it: 99.900% / 99,900 % / 99,900 %."""
+        text = f"{value:.3f}"
+        if self.locale == "en":
+            return f"{text}%"
+        return f"{text.replace('.', ',')}\u00a0%"
 
     def duration(self, delta: timedelta) -> str:
         minutes = int(delta.total_seconds() // 60)

@@ -55,11 +55,11 @@ def render_tracker(component: ComponentView, snap: PageSnapshot, pr: PageRequest
         ]
         if bar.status != "empty":
             if config.show_uptime and bar.uptime is not None:
-                parts.append(f"<span>{bar.uptime:.3f}% {uptime_word}</span>")
+                parts.append(f"<span>{t.percent(bar.uptime)} {uptime_word}</span>")
             if counts_card:
                 c = bar.counts
                 parts.append(
-                    f"<span>{escape(t('checks', success=c.success, degraded=c.degraded, error=c.error))}</span>"
+                    f"<span>{escape(t('checks', success=t.number(c.success), degraded=t.number(c.degraded), error=t.number(c.error)))}</span>"
                 )
             else:
                 for key, amount in (
@@ -82,7 +82,7 @@ def render_tracker(component: ComponentView, snap: PageSnapshot, pr: PageRequest
         out.append("".join(parts))
     uptime = component.tracker.uptime
     shown_uptime = (
-        f'<span class="uptime">{uptime:.3f}% {uptime_word}</span>'
+        f'<span class="uptime">{t.percent(uptime)} {uptime_word}</span>'
         if config.show_uptime and uptime is not None
         else ""
     )

@@ -87,7 +87,7 @@ async def test_overview_shows_status_precedence_reports_and_maintenance(
 
 async def test_tracker_has_ninety_days_and_no_data_is_not_green(pages: httpx.AsyncClient, build: Any) -> None:
     now = utcnow()
-    await build.page("acme")
+    await build.page("acme", locales=["en", "fr", "de"])
     api = await build.monitor("API")
     await build.component("API", monitor=api, created_at=now - timedelta(days=120))
     start = today_start()
@@ -103,6 +103,11 @@ async def test_tracker_has_ninety_days_and_no_data_is_not_green(pages: httpx.Asy
     assert "No data" in text
     # 1999 of 2000 checks: floored, never rounded up to 100.
     assert "99.950% uptime" in text
+    assert "1,000 ok, 0 degraded, 0 failed" in text
+    # Numbers as each language writes them: "99.950%" reads as ninety-nine thousand to a German.
+    french, german = (await pages.get("/acme/fr")).text, (await pages.get("/acme/de")).text
+    assert "99,950\u00a0% disponibilité" in french and "1\u202f000 ok" in french
+    assert "99,950\u00a0% Verfügbarkeit" in german and "1.000 ok" in german
 
 
 async def test_locale_prefix_as_needed(pages: httpx.AsyncClient, build: Any) -> None:
@@ -284,8 +289,20 @@ async def test_events_and_report_pages(pages: httpx.AsyncClient, build: Any) -> 
             ("resolved", "Fixed", now - timedelta(days=2)),
         ],
     )
+    await build.report("Slow logins", [c], [("identified", "A cache is cold", now - timedelta(minutes=20))])
+    await build.maintenance("Database upgrade", [c], now - timedelta(minutes=5), now + timedelta(hours=1))
     events = await pages.get("/acme/events")
-    assert "Card declines" in events.text
+
+    def section(heading_id: str) -> str:
+        found = re.search(rf'<section aria-labelledby="{heading_id}">(.*?)</section>', events.text, re.S)
+        return found.group(1) if found else ""
+
+    # What is still going on has its own sections; "Past events" holds only what is over.
+    assert "Slow logins" in section("active-h") and "Ongoing incidents" in section("active-h")
+    assert "Database upgrade" in section("ongoing-h")
+    past = section("past-h")
+    assert "Card declines" in past
+    assert "Slow logins" not in past and "Database upgrade" not in past
     detail = await pages.get(f"/acme/events/report/{report.id}")
     assert detail.status_code == 200
     assert "We are looking" in detail.text and "Fixed" in detail.text

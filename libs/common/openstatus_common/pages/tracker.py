@@ -143,6 +143,11 @@ def build_tracker(
     if not is_monitor or config.bar_type is BarType.MANUAL:
         incidents = ()
     uses_checks = is_monitor and config.bar_type is BarType.ABSOLUTE
+    if not uses_checks:
+        # Without checks the operator's history is the data: a report or maintenance dated before the
+        # component existed (history brought over from elsewhere) starts its record, so the days between
+        # are measured too, in the bars and in the uptime alike.
+        since = min((since, *(h.interval.start for h in (*reports, *maintenances))))
     day_list = tracker_days(now, days)
     touched = _touched_days(day_list[0], day_list[-1], (*incidents, *reports, *maintenances))
     empty = Counts()

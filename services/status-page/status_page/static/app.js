@@ -20,7 +20,10 @@
       label(button);
       button.addEventListener("click", function () {
         var current = root.getAttribute("data-scheme") || "system";
-        var next = order[(order.indexOf(current) + 1) % order.length];
+        // From "system", the first click always changes what the visitor sees: to the scheme they do not have.
+        var prefersDark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+        var cycle = prefersDark ? ["system", "light", "dark"] : ["system", "dark", "light"];
+        var next = cycle[(cycle.indexOf(current) + 1) % cycle.length];
         root.setAttribute("data-scheme", next);
         try { localStorage.setItem(KEY, next); } catch (e) { /* ignore */ }
         label(button);

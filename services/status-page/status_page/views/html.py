@@ -38,9 +38,10 @@ async def events(pr: PageRequest) -> Response:
         return await _older_events(pr)
     snap = pr.snapshot
     now = snap.generated_at
-    past_maintenance = [m for m in snap.maintenances if not m.upcoming(now)]
+    # Unresolved reports, ongoing and upcoming maintenance have their own sections above the past ones.
+    past_maintenance = [m for m in snap.maintenances if not m.upcoming(now) and not m.ongoing(now)]
     items: list[tuple[datetime, str, ReportView | MaintenanceView]] = [
-        (r.started_at, "report", r) for r in snap.reports
+        (r.started_at, "report", r) for r in snap.reports if r.resolved
     ]
     items += [(m.starts_at, "maintenance", m) for m in past_maintenance]
     items.sort(key=lambda item: item[0], reverse=True)
