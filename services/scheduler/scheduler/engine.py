@@ -71,8 +71,12 @@ class Scheduler:
         if previous is None:
             last = slot_at_or_before(now, period, phase)
             changed_ms = int(entry.updated_at.timestamp() * 1000)
-            if changed_ms > last or now - last <= RECENT_SLOT_GRACE_MS:
-                self._immediate.append((last, entry))
+            if changed_ms > last:
+                # New (or resumed) since the last slot: check it now, dated when it changed, never before it
+                # existed. The date is stable across restarts, so the job ids still deduplicate.
+                self._immediate.append((min(changed_ms, now), entry))
+            elif now - last <= RECENT_SLOT_GRACE_MS:
+                self._immediate.append((last, entry))  # a slot just missed, e.g. across a restart
         self._wake.set()
 
     def remove(self, monitor_id: int) -> None:

@@ -84,12 +84,20 @@ def test_cadence_does_not_drift_and_each_region_gets_one_job_per_slot() -> None:
 def test_new_monitor_is_checked_at_once_then_on_its_slots() -> None:
     clock = Clock(1_800_000_000_000)
     scheduler = make(clock)
-    scheduler.upsert(entry(1, updated_at=datetime.fromtimestamp(clock.ms / 1000, tz=UTC)))
+    created_ms = clock.ms - 1_500
+    assert created_ms > slot_at_or_before(clock.ms, 60_000, phase_ms(1, 60_000))
+    scheduler.upsert(entry(1, updated_at=datetime.fromtimestamp(created_ms / 1000, tz=UTC)))
     immediate = scheduler.due_jobs()
     assert {job.region for job in immediate} == {Region.FLY_AMS, Region.FLY_IAD}
-    previous_slot = slot_at_or_before(clock.ms, 60_000, phase_ms(1, 60_000))
-    assert all(int(job.scheduled_at.timestamp() * 1000) == previous_slot for job in immediate)
+    # Dated when the monitor was created, not at the slot before it existed (results, incidents and
+    # "outage since" would otherwise predate the monitor by up to a period).
+    assert all(int(job.scheduled_at.timestamp() * 1000) == created_ms for job in immediate)
+    assert {job.job_id for job in immediate} == {f"1:ams:{created_ms}", f"1:iad:{created_ms}"}
     assert scheduler.due_jobs() == []
+    # Then on its slots.
+    slot = slot_after(clock.ms, 60_000, phase_ms(1, 60_000))
+    jobs = run_until(scheduler, clock, clock.ms + 59_999)
+    assert {int(job.scheduled_at.timestamp() * 1000) for job in jobs} == {slot}
 
 
 def test_restart_away_from_a_slot_publishes_nothing_extra_but_right_at_a_slot_republishes_it() -> None:
