@@ -25,6 +25,7 @@ from status_page.routes import match
 from status_page.routing import path_target, target_for
 from status_page.store import PageStore
 from status_page.trackers import render_tracker
+from status_page.views.common import plain_html
 
 log = structlog.get_logger(__name__)
 
@@ -125,11 +126,6 @@ async def _dispatch(pages: Pages, request: Request) -> Response:
         segments = segments[1:]
     path = "/".join(segments)
     matched = match(path)
-    if matched is None:
-        return _error(404, "Not found.")
-    route, params = matched
-    if request.method not in route.methods:
-        return Response(status_code=405, headers={"Allow": ", ".join(sorted(route.methods))})
     pr = PageRequest(
         request=request,
         pages=pages,
@@ -139,8 +135,13 @@ async def _dispatch(pages: Pages, request: Request) -> Response:
         path=path,
         embed=Embed.parse(request.query_params.get("embed")),
         t=Translator(locale),
-        params=params,
+        params=matched[1] if matched is not None else {},
     )
+    if matched is None:
+        return _page_error(pr, 404)
+    route = matched[0]
+    if request.method not in route.methods:
+        return Response(status_code=405, headers={"Allow": ", ".join(sorted(route.methods))})
     if route.gated:
         denied = await access.check_access(pr)
         if denied is not None:
@@ -148,10 +149,19 @@ async def _dispatch(pages: Pages, request: Request) -> Response:
     try:
         return await route.view(pr)
     except HTTPException as error:
-        return _error(error.status_code, str(error.detail))
+        return _page_error(pr, error.status_code, str(error.detail))
     except Exception as error:  # a view that reads the database while it is down, or a bug
         log.exception("pages.view_failed", path=path, error=repr(error))
         return _error(503, "This page is temporarily unavailable. Please try again shortly.")
+
+
+def _page_error(pr: PageRequest, status_code: int, detail: str | None = None) -> Response:
+    """A 4xx inside a page: in its language, theme and header (without its navigation, as on a private page
+    the visitor may not be signed in to), with a way back to the page."""
+    if status_code == 404:
+        return plain_html(pr, "message.html", status_code=404, title=pr.t("not_found"), message=None)
+    # Other errors name what was wrong with the request (a field), which the detail says.
+    return plain_html(pr, "message.html", status_code=status_code, title=pr.t("bad_request"), message=detail)
 
 
 def _error(status_code: int, message: str) -> Response:

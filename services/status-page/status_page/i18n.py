@@ -87,6 +87,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "restricted.title": "Access Restricted",
         "restricted.body": "This status page is only available from approved networks.",
         "not_found": "Not found",
+        "bad_request": "Bad request",
         "updated": "Updated {when}",
     },
     "fr": {
@@ -168,6 +169,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "restricted.title": "Accès restreint",
         "restricted.body": "Cette page de statut n’est accessible que depuis des réseaux autorisés.",
         "not_found": "Introuvable",
+        "bad_request": "Requête invalide",
         "updated": "Mis à jour {when}",
     },
     "de": {
@@ -249,6 +251,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "restricted.title": "Zugriff eingeschränkt",
         "restricted.body": "Diese Statusseite ist nur aus freigegebenen Netzwerken erreichbar.",
         "not_found": "Nicht gefunden",
+        "bad_request": "Ungültige Anfrage",
         "updated": "Aktualisiert {when}",
     },
 }

@@ -260,6 +260,24 @@ async def test_the_archive_skips_nothing_that_ended_at_the_same_moment(
     assert len(seen) == len(set(seen)) == 54
 
 
+async def test_errors_inside_a_page_keep_its_language_theme_and_a_way_back(
+    pages: httpx.AsyncClient, build: Any
+) -> None:
+    await build.page("acme", title="Acme Status", locales=["en", "fr"], theme="supabase")
+    for path, status in (("/acme/fr/nope", 404), ("/acme/fr/events/report/999999", 404)):
+        answer = await pages.get(path)
+        assert answer.status_code == status, path
+        assert '<html lang="fr" data-theme="supabase"' in answer.text
+        assert "<h1>Introuvable</h1>" in answer.text and "Acme Status" in answer.text
+        assert 'href="/acme/fr">Retour</a>' in answer.text
+        assert answer.headers["cache-control"] == "no-store"
+    bad = await pages.get("/acme/events?before=%3Cscript%3E")
+    assert bad.status_code == 400
+    assert "<h1>Bad request</h1>" in bad.text and "before: expected an ISO 8601 date and time" in bad.text
+    # No page: the plain error.
+    assert (await pages.get("/nobody/events")).status_code == 404
+
+
 async def test_bad_archive_cursors_are_a_400(pages: httpx.AsyncClient, build: Any) -> None:
     await build.page("acme")
     assert "?before=" not in (await pages.get("/acme/events")).text  # nothing older: no archive link
