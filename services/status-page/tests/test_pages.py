@@ -410,3 +410,8 @@ async def test_monitors_page_shows_public_monitors_only(pages: httpx.AsyncClient
     text = (await pages.get("/acme/monitors")).text
     assert "Shown API" in text and "Hidden API" not in text
     assert "<svg" in text
+    # The numbers are written out, not only drawn: the latest day's p50 and p95, and the scale.
+    legend = re.search(r'<figcaption class="chart-legend">(.*?)</figcaption>', text, re.S)
+    assert legend is not None
+    assert re.search(r"p50 \d+ ms", legend.group(1)) and re.search(r"p95 \d+ ms", legend.group(1))
+    assert "0 ms</span>" in text
