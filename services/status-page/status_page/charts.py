@@ -64,4 +64,4 @@ def latency_chart(points: Sequence[LatencyPoint], t: Translator) -> str:
 
 
 def _ms(value: int | None, t: Translator) -> str:
-    return "–" if value is None else f"{escape(t.number(value))} ms"
+    return "\u2013" if value is None else f"{escape(t.number(value))} ms"
