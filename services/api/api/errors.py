@@ -43,6 +43,22 @@ def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
     return path or "body"
 
 
+TIMESTAMP_MESSAGE = "must be an RFC 3339 timestamp with a timezone, e.g. 2026-12-05T10:00:00Z"
+
+
+def _problem(item: dict[str, Any]) -> dict[str, str]:
+    """One validation problem as ``{field, message}`` in our words where pydantic's would mislead."""
+    kind = str(item.get("type", ""))
+    if kind == "json_invalid":
+        # The location is a character position, not a field.
+        reason = str(item.get("ctx", {}).get("error", "")).strip()
+        return {"field": "body", "message": "not valid JSON" + (f" ({reason})" if reason else "")}
+    message = str(item["msg"]).removeprefix("Value error, ")
+    if kind.startswith(("datetime_", "date_from_datetime")):
+        message = TIMESTAMP_MESSAGE  # pydantic says "datetime or date", and a date alone is refused
+    return {"field": _field_path(item["loc"]), "message": message}
+
+
 def register_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
@@ -57,10 +73,7 @@ def register_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = [
-            {"field": _field_path(item["loc"]), "message": str(item["msg"]).removeprefix("Value error, ")}
-            for item in error.errors()
-        ]
+        problems = [_problem(item) for item in error.errors()]
         first = problems[0] if problems else {"field": "body", "message": "invalid request"}
         return JSONResponse(
             error_body(

@@ -137,6 +137,31 @@ async def test_invalid_maintenances_name_the_field(
     assert_error(response, 400, field=field, code="invalid_argument")
 
 
+@pytest.mark.parametrize("value", ["tomorrow", "2090-04-01", "2090-04-01T10:00:00"])
+async def test_a_time_that_is_not_a_full_timestamp_says_what_is_expected(
+    client: httpx.AsyncClient, make_key: MakeKey, value: str
+) -> None:
+    """One message, whether pydantic or our own check refuses it: never "datetime or date", since a date
+    alone is refused too."""
+    key = await make_key()
+    page = await create_page(client, key)
+    body = {"title": "T", "message": "M", "pageId": page["id"], **WINDOW, "from": value}
+    response = await client.post("/v1/maintenance", json=body, headers=h(key))
+    assert_error(response, 400, field="from")
+    assert response.json()["message"] == (
+        "from: must be an RFC 3339 timestamp with a timezone, e.g. 2026-12-05T10:00:00Z"
+    )
+
+
+async def test_a_body_that_is_not_json_is_named_as_such(client: httpx.AsyncClient, make_key: MakeKey) -> None:
+    key = await make_key()
+    response = await client.post(
+        "/v1/maintenance", content=b"not json", headers={**h(key), "content-type": "application/json"}
+    )
+    assert_error(response, 400, field="body", code="invalid_argument")
+    assert response.json()["message"].startswith("body: not valid JSON")
+
+
 async def test_a_patch_cannot_end_the_window_before_it_starts(
     client: httpx.AsyncClient, make_key: MakeKey
 ) -> None:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from api.errors import TIMESTAMP_MESSAGE
 from openstatus_common.pages import domains
 
 MAX_LIST = 100
@@ -51,7 +52,7 @@ def _id(value: Any) -> Any:
 
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("must be an RFC 3339 timestamp with a timezone (e.g. 2026-01-01T00:00:00Z)")
+        raise ValueError(TIMESTAMP_MESSAGE)
     try:
         return value.astimezone(UTC)
     except OverflowError:
