@@ -144,6 +144,36 @@ async def test_a_backdated_update_does_not_change_the_status(
     assert (fetched["status"], fetched["resolvedAt"]) == ("resolved", "2026-03-01T14:00:00Z")
 
 
+async def test_a_mistaken_update_can_be_removed(
+    client: httpx.AsyncClient, make_key: MakeKey, bus: Bus
+) -> None:
+    key, reader, other = await make_key("acme"), await make_key("acme", ("read",)), await make_key("other")
+    page = await create_page(client, key)
+    report = await new_report(client, key, page["id"], date="2026-03-01T12:00:00Z")
+    path = f"/v1/status-report/{report['id']}"
+    resolved = await client.post(
+        f"{path}/update",
+        json={"status": "resolved", "message": "Fixed", "date": "2026-03-01T13:00:00Z"},
+        headers=h(key),
+    )
+    assert resolved.json()["status"] == "resolved"
+    mistaken = resolved.json()["updates"][0]["id"]
+    before = len(await events_in_stream(bus, "page.changed"))
+
+    for who, status in ((reader, 403), (other, 404)):
+        assert_error(await client.delete(f"{path}/update/{mistaken}", headers=h(who)), status)
+    removed = await client.delete(f"{path}/update/{mistaken}", headers=h(key))
+    assert removed.status_code == 200, removed.text
+    # The report takes the status of the newest entry left, and the page is refreshed (nobody is mailed).
+    assert (removed.json()["status"], removed.json()["resolvedAt"]) == ("investigating", None)
+    assert [u["status"] for u in removed.json()["updates"]] == ["investigating"]
+    assert len(await events_in_stream(bus, "page.changed")) == before + 1
+    assert_error(await client.delete(f"{path}/update/{mistaken}", headers=h(key)), 404, field="updateId")
+    # The last entry stays: a report always has one.
+    last = removed.json()["updates"][0]["id"]
+    assert_error(await client.delete(f"{path}/update/{last}", headers=h(key)), 412, field="updateId")
+
+
 async def test_a_report_created_resolved_is_resolved_at_its_date(
     client: httpx.AsyncClient, make_key: MakeKey
 ) -> None:

@@ -86,6 +86,18 @@ async def add_update(ctx: Ctx, auth: Auth, report_id: int, body: ReportUpdateIn)
     return output
 
 
+@router.delete(
+    "/{report_id}/update/{update_id}",
+    summary="Remove an entry from the report's timeline (the report takes the status of the newest left)",
+)
+async def delete_update(ctx: Ctx, auth: Auth, report_id: int, update_id: int) -> ReportOut:
+    async with unit_of_work(ctx.sessions) as session:
+        report, events = await reports.delete_update(session, auth, report_id, update_id)
+        output = await reports.report_output(session, report)
+    await publish_staged(ctx.bus, ctx.sessions, events)
+    return output
+
+
 @router.delete("/{report_id}", summary="Delete a status report and its timeline")
 async def delete_report(ctx: Ctx, auth: Auth, report_id: int) -> dict[str, bool]:
     async with unit_of_work(ctx.sessions) as session:

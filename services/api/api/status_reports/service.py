@@ -30,7 +30,7 @@ from api.status_reports.schemas import (
 )
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.models import StatusReport, StatusReportUpdate, status_report_components
-from openstatus_common.errors import NotFound
+from openstatus_common.errors import FailedPrecondition, NotFound
 from openstatus_common.messages import Event, EventKind
 from openstatus_common.vocab import StatusReportStatus
 
@@ -166,6 +166,33 @@ async def add_update(
     return report, stage_events(
         session, _timeline_event(EventKind.REPORT_UPDATED, report, update, notify=data.notify)
     )
+
+
+async def delete_update(
+    session: AsyncSession, auth: AuthContext, report_id: int, update_id: int
+) -> tuple[StatusReport, list[Event]]:
+    """Take a mistaken entry off the timeline; the report takes the status of the newest one left. The last
+    entry stays (a report always has one): delete the report instead. Nobody is mailed about a removal."""
+    require_write(auth)
+    report = await get_report(session, auth, report_id)
+    entries = await timeline(session, report.id)
+    entry = next((u for u in entries if u.id == update_id), None)
+    if entry is None:
+        raise NotFound(f"update {update_id} is not on status report {report.id}", field="updateId")
+    if len(entries) == 1:
+        raise FailedPrecondition(
+            "a status report keeps at least one update: delete the report instead", field="updateId"
+        )
+    await session.delete(entry)
+    newest = next(u for u in entries if u.id != update_id)
+    _set_status(report, StatusReportStatus(newest.status), newest.date)
+    report.updated_at = utcnow()
+    await session.flush()
+    audit.record(
+        session, auth, action="status_report.delete_update", entity_type="status_report", entity_id=report.id,
+        updateId=update_id,
+    )  # fmt: skip
+    return report, stage_events(session, page_changed(report.page_id, report.workspace_id))
 
 
 async def delete_report(session: AsyncSession, auth: AuthContext, report_id: int) -> list[Event]:
