@@ -63,6 +63,9 @@ RATE_LIMIT_KEYS = 10_000
 
 # Routes a ``?pw=`` link opens directly, without the redirect that turns it into a cookie (feed readers).
 DIRECT_PREFIXES = ("feed/",)
+# Routes read by programs (feed readers, badge images, Statuspage clients): refused with a 401 they can
+# understand, never the HTML login page.
+MACHINE_PREFIXES = ("feed/", "badge", "api/")
 FORM_LIMIT_BYTES = 8 * 1024
 FORM_MAX_FIELDS = 16
 _NEXT = re.compile(r"^[A-Za-z0-9._~-]+(?:/[A-Za-z0-9._~-]+)*(?:\?[A-Za-z0-9._~%=&+,-]*)?$")
@@ -460,6 +463,19 @@ def _current_next(pr: PageRequest) -> str:
     return safe_next(pr.path + ("?" + urlencode(query) if query else "")) if pr.path or query else ""
 
 
+def _denied(pr: PageRequest) -> Response:
+    """A visitor without access: browsers go to the login page, programs get a 401."""
+    if not pr.path.startswith(MACHINE_PREFIXES):
+        return login_redirect(pr)
+    how = " Add ?pw=<password> to the address." if pr.snapshot.page.access_type == "password" else ""
+    return Response(
+        f"This status page is private.{how}\n",
+        status_code=401,
+        media_type="text/plain; charset=utf-8",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 def login_redirect(pr: PageRequest) -> Response:
     target = pr.url("login")
     following = _current_next(pr)
@@ -515,7 +531,7 @@ async def _share_link(pr: PageRequest, password: str) -> Response | None:
         return too_many(pr, mode="password", next=_current_next(pr))
     if not verified:
         log.info("page.share_link_refused", page_id=pr.page_id)
-        return login_redirect(pr)
+        return _denied(pr)
     accepts_html = "text/html" in pr.request.headers.get("accept", "")
     direct = pr.path.startswith(DIRECT_PREFIXES) or pr.embed.enabled or not accepts_html
     if direct or pr.request.method not in ("GET", "HEAD"):
@@ -544,4 +560,4 @@ async def check_access(pr: PageRequest) -> Response | None:
         return None
     if kind == "password" and "pw" in pr.request.query_params:
         return await _share_link(pr, pr.request.query_params["pw"])
-    return login_redirect(pr)
+    return _denied(pr)

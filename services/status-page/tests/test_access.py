@@ -196,7 +196,18 @@ async def test_share_link_opens_feeds_directly(client: httpx.AsyncClient, build:
     feed = await client.get("/secret/feed/rss?pw=s3cret", headers=HTML_ACCEPT)
     assert feed.status_code == 200
     assert "set-cookie" not in feed.headers
-    assert (await client.get("/secret/feed/rss")).status_code == 303
+    # Programs without the password get a 401 they understand, not the HTML login page.
+    for path in (
+        "/secret/feed/rss",
+        "/secret/feed/json?pw=wrong",
+        "/secret/api/v2/summary.json",
+        "/secret/badge",
+    ):
+        refused = await client.get(path)
+        assert refused.status_code == 401, path
+        assert "Add ?pw=<password>" in refused.text and refused.headers["cache-control"] == "no-store"
+    assert (await client.get("/secret/api/v2/summary.json?pw=s3cret")).json()["page"]["name"]
+    assert (await client.get("/secret/events")).status_code == 303  # a browser goes to the login page
     # A client that does not ask for HTML (a feed reader, an image) gets the content straight away.
     assert (await client.get("/secret/events?pw=s3cret", headers={"accept": "*/*"})).status_code == 200
 
