@@ -181,6 +181,8 @@ async def test_an_event_during_a_database_outage_keeps_the_last_page(
             assert page.headers["X-Openstatus-Stale"] == "1"
             # A route that reads the database itself answers 503, not 500.
             assert (await client.get("/acme/monitors")).status_code == 503
+            # A report id the page has never had: with no archive to search, the snapshot answers alone.
+            assert (await client.get("/acme/events/report/424242")).status_code == 404
         finally:
             await dead.dispose()
 

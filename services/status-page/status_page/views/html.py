@@ -93,6 +93,8 @@ async def report(pr: PageRequest) -> Response:
     found = pr.snapshot.report(report_id)
     if found is not None:
         return await html_response(pr, "report.html", report=found)
+    if not pr.snapshot.has_older_events:
+        raise HTTPException(404, "report not found")  # no archive to look in: no query for made-up ids
 
     async def render() -> tuple[bytes, str]:
         # Older than the tracker window: read it (once per snapshot) so old links keep working.
