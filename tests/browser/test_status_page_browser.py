@@ -15,8 +15,12 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Locator, Page, expect
+from sqlalchemy import select
 
 from openstatus_common.db.base import utcnow
+from openstatus_common.db.engine import unit_of_work
+from openstatus_common.db.models import PageSubscriber, StatusPage
+from openstatus_common.pages import subscribers
 from status_page.i18n import Translator
 
 pytestmark = [
@@ -542,4 +546,49 @@ async def test_banner_text_is_readable_in_every_theme_and_scheme(browser_pages: 
                 if ratio < 4.5:
                     failures.append(f"{theme}/{scheme}/{status}: {foreground} on {background} = {ratio:.2f}")
     assert not failures, failures
+    watch.assert_clean()
+
+
+async def test_the_mail_buttons_and_the_retry_form_work_in_a_browser(
+    browser_pages: Any, site: Any, sessions: Any
+) -> None:
+    """The confirm and unsubscribe pages carry a secret in their address, so they keep it from other sites;
+    their buttons post back to the page itself, which a real browser must be allowed to do."""
+    open_page, watch = browser_pages
+    async with unit_of_work(sessions) as session:
+        page_id = (
+            await session.execute(select(StatusPage.id).where(StatusPage.slug == site.seed.slug))
+        ).scalar_one()
+        subscriber, _ = await subscribers.subscribe(session, page_id, "reader@example.com", confirmed=False)
+        token, subscriber_id = subscriber.token, subscriber.id
+
+    async def state() -> tuple[object, object]:
+        async with sessions() as session:
+            row = await session.get_one(PageSubscriber, subscriber_id)
+            return row.accepted_at, row.unsubscribed_at
+
+    page = await open_page()
+    await page.goto(site.url(f"/confirm/{token}"))
+    await page.get_by_role("button", name="Confirm subscription").click()
+    await expect(page.get_by_role("status")).to_have_text("You are subscribed to updates.")
+    accepted, left = await state()
+    assert accepted is not None and left is None
+
+    await page.goto(site.url(f"/unsubscribe/{token}"))
+    await page.locator("main form button[type=submit]").click()
+    await expect(page.get_by_role("status")).to_have_text("You will no longer receive updates.")
+    assert (await state())[1] is not None
+
+    # A refused address gets the form again, and the corrected one goes through.
+    await page.goto(site.url())
+    await page.get_by_label("Email address").fill("a@b")
+    await page.get_by_role("button", name="Subscribe").click()
+    await expect(page.get_by_role("status")).not_to_have_text(
+        "Check your inbox to confirm your subscription."
+    )
+    assert all("400" in problem for problem in watch.problems), watch.problems  # the refusal, as expected
+    watch.problems.clear()
+    await page.locator("main").get_by_label("Email address").fill("reader2@example.com")
+    await page.locator("main").get_by_role("button", name="Subscribe").click()
+    await expect(page.get_by_role("status")).to_have_text("Check your inbox to confirm your subscription.")
     watch.assert_clean()

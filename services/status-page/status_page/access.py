@@ -61,6 +61,11 @@ MAGIC_LINKS_PER_WINDOW = 5
 SUBSCRIBES_PER_WINDOW = 10
 RATE_LIMIT_KEYS = 10_000
 
+# Pages whose address carries a secret (confirm, unsubscribe and sign-in links): the address never goes to
+# another site as a referrer. Not "no-referrer": with it, browsers send ``Origin: null`` on the page's own
+# forms, which the same-origin check must refuse, so their buttons would never work.
+SECRET_URL_HEADERS = {"Referrer-Policy": "same-origin"}
+
 # Routes a ``?pw=`` link opens directly, without the redirect that turns it into a cookie (feed readers).
 DIRECT_PREFIXES = ("feed/",)
 # Routes read by programs (feed readers, badge images, Statuspage clients): refused with a 401 they can

@@ -102,7 +102,7 @@ async def test_subscribe_confirm_unsubscribe(
     assert asked.status_code == 200
     assert "Confirm your subscription" in asked.text
     assert f'<form method="post" action="/acme/confirm/{row.token}">' in asked.text
-    assert asked.headers["referrer-policy"] == "no-referrer"
+    assert asked.headers["referrer-policy"] == "same-origin"
     assert (await subscriber_of(sessions, "Alice@example.com")).accepted_at is None
     # The button's post confirms, from the page itself only.
     cross = await client.post(f"/acme/confirm/{row.token}", headers={"origin": "https://evil.example"})
@@ -111,7 +111,7 @@ async def test_subscribe_confirm_unsubscribe(
     confirmed = await client.post(f"/acme/confirm/{row.token}", headers={"origin": BASE})
     assert confirmed.status_code == 200
     assert "You are subscribed to updates." in confirmed.text
-    assert confirmed.headers["referrer-policy"] == "no-referrer"
+    assert confirmed.headers["referrer-policy"] == "same-origin"
     assert (await subscriber_of(sessions, "Alice@example.com")).accepted_at is not None
 
     # A link checker's HEAD does nothing; neither does following the unsubscribe link.

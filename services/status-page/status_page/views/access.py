@@ -33,8 +33,6 @@ from status_page.views.common import plain_html
 
 log = structlog.get_logger(__name__)
 
-NO_REFERRER = {"Referrer-Policy": "no-referrer"}
-
 
 class MailError(Exception):
     """The sign-in mail could not be handed to the SMTP server."""
@@ -128,11 +126,11 @@ async def magic(pr: PageRequest) -> Response:
     )
     if email is None:
         response = _form(pr, status_code=401, error=pr.t("login.expired"))
-        response.headers.update(NO_REFERRER)
+        response.headers.update(access.SECRET_URL_HEADERS)
         return response
     log.info("page.magic_link_used", page_id=pr.page_id)
     response = _home(pr, access.safe_next(pr.request.query_params.get("next")))
-    response.headers.update(NO_REFERRER)
+    response.headers.update(access.SECRET_URL_HEADERS)
     access.set_session(pr, response, email=email)
     return response
 

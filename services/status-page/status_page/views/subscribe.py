@@ -35,7 +35,6 @@ from status_page.views.common import plain_html
 log = structlog.get_logger(__name__)
 
 TOKEN_PATTERN = r"(?P<token>[A-Za-z0-9_-]{1,128})"  # noqa: S105 (a regex, not a secret)
-NO_REFERRER = {"Referrer-Policy": "no-referrer"}
 
 
 class _NotThisPage(Exception):
@@ -44,7 +43,7 @@ class _NotThisPage(Exception):
 
 def _result(pr: PageRequest, message: str, *, status_code: int = 200, **values: object) -> Response:
     response = plain_html(pr, "subscribe_result.html", status_code=status_code, message=message, **values)
-    response.headers.update(NO_REFERRER)
+    response.headers.update(access.SECRET_URL_HEADERS)
     return response
 
 
