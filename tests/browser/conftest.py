@@ -242,7 +242,9 @@ class Watch:
         return url == self.origin or url.startswith(self.origin + "/")
 
     def _failed(self, request: Request) -> None:
-        if self._same_origin(request.url):
+        # ERR_ABORTED: the browser cancelled the load itself, as when the test navigates on while the previous
+        # page's favicon is still loading. A server failing shows as another error or as an HTTP status.
+        if self._same_origin(request.url) and request.failure != "net::ERR_ABORTED":
             self.problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
 
     def _response(self, response: Response) -> None:
