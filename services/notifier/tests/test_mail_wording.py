@@ -66,7 +66,9 @@ async def test_the_pages_default_locale_reaches_the_mail(sessions: async_session
         workspace = Workspace(name="Ws", slug="ws", plan="team", limits={})
         session.add(workspace)
         await session.flush()
-        row = StatusPage(workspace_id=workspace.id, title="Acme", slug="acme", default_locale="fr")
+        row = StatusPage(
+            workspace_id=workspace.id, title="Acme", slug="acme", default_locale="fr", published=True
+        )
         session.add(row)
         await session.flush()
         ref = await compose.page_ref(session, Settings(), row.id, workspace_id=workspace.id)

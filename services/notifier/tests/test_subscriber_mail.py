@@ -54,7 +54,9 @@ PAGE = f"{PUBLIC}/acme"
 # --- rows ------------------------------------------------------------------------------------------
 
 
-async def make_page(sessions: Sessions, slug: str = "acme", title: str = "Acme Status") -> tuple[int, int]:
+async def make_page(
+    sessions: Sessions, slug: str = "acme", title: str = "Acme Status", *, published: bool = True
+) -> tuple[int, int]:
     """(workspace id, page id)."""
     async with unit_of_work(sessions) as session:
         workspace = (
@@ -64,7 +66,7 @@ async def make_page(sessions: Sessions, slug: str = "acme", title: str = "Acme S
             workspace = Workspace(name="Ws", slug="ws", plan="team", limits={})
             session.add(workspace)
             await session.flush()
-        page = StatusPage(workspace_id=workspace.id, title=title, slug=slug, published=True)
+        page = StatusPage(workspace_id=workspace.id, title=title, slug=slug, published=published)
         session.add(page)
         await session.flush()
         return workspace.id, page.id
@@ -355,6 +357,46 @@ async def test_notify_false_stale_and_other_page_events_mail_nobody(
             page_id=page,
             maintenance_id=maintenance,
             notify=False,
+        ),
+    )
+    await wait_handled(bus, "notifier-reports", reports)
+    await wait_handled(bus, "notifier-maintenances", maintenances)
+    assert await mail_rows(sessions) == []
+    assert smtp.messages == []
+
+
+async def test_a_draft_page_mails_nobody(
+    sessions: Sessions, bus: Bus, smtp: SmtpReceiver, start_notifier: StartNotifier
+) -> None:
+    """An unpublished page's links all answer 404: no report, maintenance or confirmation mail points there."""
+    workspace, page = await make_page(sessions, "draft", published=False)
+    await make_subscriber(sessions, page, "alice@example.com")
+    report, (first,) = await make_report(sessions, workspace, page, "Outage", [("investigating", "Down.")])
+    maintenance = await make_maintenance(
+        sessions, workspace, page, "DB upgrade", utcnow() + timedelta(days=3)
+    )
+    await start_notifier(**mail_settings(smtp))
+    reports = await publish(
+        bus,
+        page_event(
+            workspace,
+            EventKind.REPORT_PUBLISHED,
+            "r1",
+            page_id=page,
+            report_id=report,
+            update_id=first,
+            notify=True,
+        ),
+    )
+    maintenances = await publish(
+        bus,
+        page_event(
+            workspace,
+            EventKind.MAINTENANCE_SCHEDULED,
+            "m1",
+            page_id=page,
+            maintenance_id=maintenance,
+            notify=True,
         ),
     )
     await wait_handled(bus, "notifier-reports", reports)

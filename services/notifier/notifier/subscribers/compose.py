@@ -38,6 +38,8 @@ async def page_ref(
         return None
     if page.workspace_id != workspace_id:
         raise Inconsistent(f"page {page_id} is not in workspace {workspace_id}")
+    if not page.published:
+        return None  # a draft: nobody can open its links, so nobody is mailed about it
     return PageRef(
         title=page.title, url=page_url(settings, page.slug, page.served_domain), locale=page.default_locale
     )
