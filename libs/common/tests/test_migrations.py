@@ -307,3 +307,37 @@ async def test_domains_served_before_0007_stay_served_and_only_verified_domains_
                 claim.custom_domain_verified_at = utcnow()
     finally:
         await engine.dispose()
+
+
+async def test_ids_are_never_handed_out_twice_even_after_0009_on_an_existing_database(db_url: str) -> None:
+    """A deleted newest row's id is not given to the next one (SQLite reused it before 0009): ids are in
+    mailed links and in the keys that keep a mail from going out twice."""
+    await downgrade(db_url, "0008")
+    engine = create_engine(db_url)
+
+    async def insert_workspace(connection: Any, slug: str) -> int:
+        await connection.execute(
+            text("INSERT INTO workspaces (name, slug) VALUES ('W', :slug)"), {"slug": slug}
+        )
+        return int((await connection.execute(text("SELECT max(id) FROM workspaces"))).scalar_one())
+
+    try:
+        async with engine.begin() as connection:
+            kept = await insert_workspace(connection, "kept")
+            newest = await insert_workspace(connection, "newest")
+            await connection.execute(
+                text("INSERT INTO status_pages (workspace_id, title, slug) VALUES (:w, 'P', 'p')"),
+                {"w": kept},
+            )
+        await upgrade(db_url)
+        async with engine.begin() as connection:
+            # The rows survived the rebuild, foreign keys and all.
+            assert (await connection.execute(text("SELECT slug FROM status_pages"))).scalar_one() == "p"
+            await connection.execute(text("DELETE FROM workspaces WHERE id = :id"), {"id": newest})
+            assert await insert_workspace(connection, "next") > newest
+            # And on a freshly created row as well.
+            latest = await insert_workspace(connection, "latest")
+            await connection.execute(text("DELETE FROM workspaces WHERE id = :id"), {"id": latest})
+            assert await insert_workspace(connection, "after") > latest
+    finally:
+        await engine.dispose()
