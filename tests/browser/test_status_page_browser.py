@@ -170,6 +170,14 @@ async def test_tracker_card_by_keyboard_and_mouse(browser_pages: Any, site: Any,
     await expect(two_days).not_to_have_class(re.compile(r"\bs-success\b"))
     await expect(two_days.locator(".card")).to_contain_text(EN.date(today - timedelta(days=2)))
     await expect(two_days.locator(".card")).to_contain_text("1,420 ok, 5 degraded, 15 failed")
+    # Escape dismisses the card (it may cover the row below) and keeps focus; moving on shows the next one.
+    await page.keyboard.press("Escape")
+    await expect(two_days.locator(".card")).to_be_hidden()
+    await expect(two_days).to_be_focused()
+    await page.keyboard.press("ArrowRight")
+    await expect(yesterday).to_be_visible()
+    await page.keyboard.press("ArrowLeft")
+    await expect(two_days.locator(".card")).to_be_visible()
     await expect(two_days.locator(".card .happening.k-incident")).to_contain_text("15m")
     await page.screenshot(path=artifacts / "tracker-card-focused.png")
 

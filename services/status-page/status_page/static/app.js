@@ -35,12 +35,19 @@
       tracker.addEventListener("focusin", function (event) {
         var bar = event.target.closest ? event.target.closest(".bar") : null;
         if (!bar) return;
+        tracker.classList.remove("cards-hidden");
         bars.forEach(function (b) { b.tabIndex = b === bar ? 0 : -1; });
       });
+      // Escape hides the day's card without moving focus (it may cover the next row); the next day shows it.
+      tracker.addEventListener("mouseover", function () { tracker.classList.remove("cards-hidden"); });
       tracker.addEventListener("keydown", function (event) {
         var shown = bars.filter(function (b) { return b.getClientRects().length > 0; });
         var index = shown.indexOf(document.activeElement);
         if (index < 0) return;
+        if (event.key === "Escape") {
+          tracker.classList.add("cards-hidden");
+          return;
+        }
         var next = index;
         if (event.key === "ArrowLeft") next = Math.max(0, index - 1);
         else if (event.key === "ArrowRight") next = Math.min(shown.length - 1, index + 1);
