@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from openstatus_common.bus import Bus
 from openstatus_common.bus.streams import StreamName
+from openstatus_common.db.base import utcnow
 from openstatus_common.db.models import EventOutbox, PageSubscriber
 from openstatus_common.messages import Event
 from openstatus_common.pages.passwords import hash_password
@@ -92,10 +94,20 @@ async def test_subscribe_confirm_unsubscribe(
     async with sessions() as session:  # published after the commit, so no longer in the outbox
         assert (await session.execute(select(EventOutbox))).scalars().all() == []
 
-    # Subscribing again while pending gives the same answer.
+    # Subscribing again while pending gives the same answer, and no second mail minutes after the first...
     again = await client.post("/acme/subscribe", data={"email": "alice@example.com"})
     assert again.status_code == 200
     assert "Check your inbox" in again.text
+    assert len(await events_in_stream(bus)) == 1
+    assert (await subscriber_of(sessions, "Alice@example.com")).token == row.token
+    # ...but whoever lost the mail gets a new link later (the old one stops working).
+    previous_token = row.token
+    async with sessions.begin() as session:
+        (await session.get_one(PageSubscriber, row.id)).updated_at = utcnow() - timedelta(minutes=11)
+    lost = await client.post("/acme/subscribe", data={"email": "alice@example.com"})
+    assert "Check your inbox" in lost.text
+    assert [e.kind.value for e in await events_in_stream(bus)] == ["subscriber.pending"] * 2
+    assert (row := await subscriber_of(sessions, "Alice@example.com")).token != previous_token
 
     # Following the link (as a mail scanner does) only shows a button posting back to the same address.
     asked = await client.get(f"/acme/confirm/{row.token}")

@@ -20,6 +20,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,6 +82,9 @@ def status_of(subscriber: PageSubscriber) -> str:
     return "active" if subscriber.accepted_at is not None else "pending"
 
 
+RESEND_CONFIRMATION_AFTER = timedelta(minutes=10)
+
+
 def _pending_event(subscriber: PageSubscriber, workspace_id: int) -> Event:
     return Event(
         event_id=f"{EventKind.SUBSCRIBER_PENDING.value}:{subscriber.id}:{uuid.uuid4().hex}",
@@ -121,6 +125,12 @@ async def subscribe(
         subscriber.token = new_token()
     elif subscriber.accepted_at is not None:
         return subscriber, []
+    elif not confirmed:
+        # Still pending: whoever lost the mail asks again and gets a new link (the old one stops working),
+        # but not within minutes of the last one, so the form cannot be used to flood an inbox.
+        if now - subscriber.updated_at < RESEND_CONFIRMATION_AFTER:
+            return subscriber, []
+        subscriber.token = new_token()
     if confirmed:
         subscriber.accepted_at = now
     subscriber.updated_at = now
