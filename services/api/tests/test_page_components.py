@@ -185,6 +185,29 @@ async def test_deleting_a_component_keeps_the_monitor(client: httpx.AsyncClient,
     await add_component(client, key, page["id"], type="monitor", monitorId=monitor)
 
 
+async def test_deleting_a_monitor_removes_its_components_from_every_page(
+    client: httpx.AsyncClient, make_key: MakeKey, bus: Bus
+) -> None:
+    """Pages stop showing a deleted monitor; the API must not keep listing (and editing) its components."""
+    key = await make_key()
+    first, second = (
+        await create_page(client, key, slug="first"),
+        await create_page(client, key, slug="second"),
+    )
+    monitor, other = await create_monitor(client, key), await create_monitor(client, key)
+    for page in (first, second):
+        await add_component(client, key, page["id"], type="monitor", monitorId=monitor)
+    kept = await add_component(client, key, first["id"], type="monitor", monitorId=other)
+    before = len(await events_in_stream(bus, "page.changed"))
+    assert (await client.delete(f"/v1/monitor/{monitor}", headers=h(key))).status_code == 200
+    listed = (await client.get(f"/v1/page/{first['id']}/component", headers=h(key))).json()
+    assert [c["id"] for c in listed["items"]] == [kept["id"]]
+    assert (await client.get(f"/v1/page/{second['id']}/component", headers=h(key))).json()["items"] == []
+    assert (await client.get(f"/v1/page/{first['id']}", headers=h(key))).json()["monitorIds"] == [str(other)]
+    # Both pages are refreshed.
+    assert len(await events_in_stream(bus, "page.changed")) == before + 2
+
+
 async def test_scopes_and_tenants(client: httpx.AsyncClient, make_key: MakeKey) -> None:
     key, reader, other = await make_key("acme"), await make_key("acme", ("read",)), await make_key("other")
     page = await create_page(client, key)

@@ -23,6 +23,7 @@ from api.monitors.schemas import (
     MonitorBase,
     TCPMonitorIn,
 )
+from api.page_components.service import remove_monitor_components
 from api.pagination import page_of
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.models import Monitor
@@ -171,15 +172,16 @@ async def update_monitor(
 async def delete_monitor(
     session: AsyncSession, auth: AuthContext, monitor_id: int
 ) -> tuple[Monitor, list[Event]]:
-    """Soft delete: the monitor stops being checked; its history stays for reports and uptime. Returns the
-    monitor and the staged ``monitor.changed`` event."""
+    """Soft delete: the monitor stops being checked; its history stays. Its page components go (pages
+    already stopped showing them). Returns the monitor and the staged events."""
     _require_write(auth)
     monitor = await get_monitor(session, auth, monitor_id)
     monitor.deleted_at = utcnow()
     monitor.active = False
     await session.flush()
     audit.record(session, auth, action="monitor.delete", entity_type="monitor", entity_id=monitor.id)
-    return monitor, _stage_changed(session, monitor)
+    components = await remove_monitor_components(session, auth, monitor.id)
+    return monitor, [*_stage_changed(session, monitor), *components]
 
 
 def invalid_argument(error: ValidationError) -> InvalidArgument:

@@ -220,6 +220,30 @@ async def delete_component(
     return stage_events(session, page_changed(page.id, page.workspace_id))
 
 
+async def remove_monitor_components(session: AsyncSession, auth: AuthContext, monitor_id: int) -> list[Event]:
+    """A deleted monitor leaves no component behind: pages stop showing it, and so does the API (with its
+    report and maintenance links). Each page it was on is refreshed."""
+    rows = (
+        await session.execute(
+            select(PageComponent.id, StatusPage.id, StatusPage.workspace_id)
+            .join(StatusPage, StatusPage.id == PageComponent.page_id)
+            .where(PageComponent.monitor_id == monitor_id)
+        )
+    ).all()
+    if not rows:
+        return []
+    await session.execute(delete(PageComponent).where(PageComponent.id.in_([row[0] for row in rows])))
+    for component_id, page_id, _ in rows:
+        audit.record(
+            session, auth, action="page_component.delete", entity_type="page_component", entity_id=component_id,
+            pageId=page_id, monitorId=monitor_id,
+        )  # fmt: skip
+    pages = {(page_id, workspace_id) for _, page_id, workspace_id in rows}
+    return stage_events(
+        session, *(page_changed(page_id, workspace_id) for page_id, workspace_id in sorted(pages))
+    )
+
+
 async def check_page_components(
     session: AsyncSession, page_id: int, component_ids: Sequence[int], *, field: str = "pageComponentIds"
 ) -> list[int]:
