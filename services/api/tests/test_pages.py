@@ -99,6 +99,11 @@ async def test_every_field_is_stored_and_normalized(
         tracker={"barType": "manual", "cardType": "duration", "showUptime": False},
     )
     assert page["customDomain"] == "status.acme.example"
+    # The address people paste is the domain they mean.
+    pasted = await client.patch(
+        f"/v1/page/{page['id']}", json={"customDomain": "https://Status.Acme.Example/"}, headers=h(key)
+    )
+    assert pasted.json()["customDomain"] == "status.acme.example"
     assert page["authEmailDomains"] == ["acme.example", "corp.example"]
     assert page["locales"] == ["fr", "de"]
     assert (page["published"], page["allowIndex"], page["whiteLabel"]) == (False, False, True)
@@ -121,7 +126,7 @@ async def test_every_field_is_stored_and_normalized(
         ({"description": "x" * 1025}, "description", "at most 1024"),
         ({"homepageUrl": "ftp://acme.example"}, "homepageUrl", "http"),
         ({"contactUrl": "javascript:alert(1)"}, "contactUrl", "mailto"),
-        ({"customDomain": "https://status.acme.example"}, "customDomain", "domain name"),
+        ({"customDomain": "https://status.acme.example/status"}, "customDomain", "domain name"),
         ({"customDomain": "localhost"}, "customDomain", "domain name"),
         ({"theme": "neon"}, "theme", "default"),
         ({"colorScheme": "blue"}, "colorScheme", "system"),

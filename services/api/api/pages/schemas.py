@@ -99,6 +99,18 @@ def hostname(value: str, *, what: str = "a domain name such as status.example.co
     return host
 
 
+def _bare_host(value: str) -> str:
+    """``https://status.acme.com/`` as ``status.acme.com``: the address people paste is the domain they
+    mean. A path, port or anything else stays and is refused by ``hostname``."""
+    text = value.strip()
+    if not re.match(r"(?i)^https?://", text):
+        return text
+    parts = urlsplit(text)
+    if parts.path in ("", "/") and not (parts.query or parts.fragment or parts.port or parts.username):
+        return parts.hostname or text
+    return text
+
+
 def ip_ranges(value: Any) -> Any:
     """A list or a comma-separated string of IPv4 addresses or CIDR ranges, as normalized CIDR strings."""
     if value is None:
@@ -210,7 +222,7 @@ class PageIn(Strict):
     def _custom_domain(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        domain = hostname(value)
+        domain = hostname(_bare_host(value))
         if len(domains.record_name(domain)) > MAX_DNS_NAME:
             # Its TXT record, _openstatus.<domain>, must still be a valid DNS name.
             raise ValueError(f"must be at most {MAX_DNS_NAME - len(domains.record_name(''))} characters")
