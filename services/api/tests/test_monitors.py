@@ -184,6 +184,8 @@ async def test_list_is_paginated_with_a_total(client: httpx.AsyncClient, make_ke
     assert (await client.get("/v1/monitor?limit=0", headers=h(key))).status_code == 400
     assert (await client.get("/v1/monitor?limit=101", headers=h(key))).status_code == 400
     assert (await client.get("/v1/monitor", headers=h(key))).json()["limit"] == 50
+    huge = await client.get("/v1/monitor?offset=99999999999999999999999", headers=h(key))
+    assert (huge.status_code, huge.json()["field"]) == (400, "offset")
 
 
 async def test_partial_update_keeps_other_fields_and_validates(

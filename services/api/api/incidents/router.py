@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from api.deps import Auth, Session, get_ctx
 from api.incidents import service as incidents
 from api.incidents.schemas import IncidentOut, IncidentPage, IncidentStatus
+from api.pagination import Limit, Offset
 from openstatus_common.db.engine import unit_of_work
 from openstatus_common.outbox import publish_staged
 from openstatus_common.service import ServiceContext
@@ -23,8 +24,8 @@ async def list_incidents(
     auth: Auth,
     monitor_id: Annotated[int | None, Query(alias="monitorId", ge=1)] = None,
     status: Annotated[IncidentStatus | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> IncidentPage:
     rows, total = await incidents.list_incidents(
         session, auth, monitor_id=monitor_id, status=status, limit=limit, offset=offset

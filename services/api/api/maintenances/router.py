@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.deps import Auth, Session, get_ctx
 from api.maintenances import service as maintenances
 from api.maintenances.schemas import MaintenanceIn, MaintenanceList, MaintenanceOut, MaintenancePatch
+from api.pagination import Limit, Offset
 from openstatus_common.db.engine import unit_of_work
 from openstatus_common.db.models import Maintenance
 from openstatus_common.outbox import publish_staged
@@ -38,8 +39,8 @@ async def list_maintenances(
     session: Session,
     auth: Auth,
     page_id: Annotated[int | None, Query(alias="pageId", ge=1)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> MaintenanceList:
     rows, total = await maintenances.list_maintenances(
         session, auth, page_id=page_id, limit=limit, offset=offset

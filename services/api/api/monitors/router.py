@@ -14,6 +14,7 @@ from api.monitors import runs
 from api.monitors import service as monitors
 from api.monitors.schedule import publish_schedule
 from api.monitors.schemas import INPUT_MODELS, DNSMonitorIn, HTTPMonitorIn, MonitorBase, TCPMonitorIn
+from api.pagination import Limit, Offset
 from openstatus_common.db.base import utcnow
 from openstatus_common.db.engine import unit_of_work
 from openstatus_common.errors import InvalidArgument
@@ -65,8 +66,8 @@ async def create_any(ctx: Ctx, auth: Auth, body: Annotated[dict[str, Any], Body(
 async def list_monitors(
     session: Session,
     auth: Auth,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     rows, total = await monitors.list_monitors(session, auth, limit=limit, offset=offset)
     return {
@@ -143,8 +144,8 @@ async def monitor_results(
     region: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     monitor = await monitors.get_monitor(session, auth, monitor_id)
     for name, value in (("since", since), ("until", until)):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, status
 
 from api.deps import Auth, Session, get_ctx
 from api.notifications import service as notifications
 from api.notifications.schemas import NotificationIn, NotificationPatch, SendTestIn
+from api.pagination import Limit, Offset
 from openstatus_common.db.engine import unit_of_work
 from openstatus_common.notify import Provider
 from openstatus_common.service import ServiceContext
@@ -30,8 +31,8 @@ async def create_notification(ctx: Ctx, auth: Auth, body: NotificationIn) -> dic
 async def list_notifications(
     session: Session,
     auth: Auth,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     rows, linked, total = await notifications.list_notifications(session, auth, limit=limit, offset=offset)
     return {
@@ -102,8 +103,8 @@ async def list_deliveries(
     session: Session,
     auth: Auth,
     channel_id: int,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
     status: Literal["pending", "sending", "sent", "failed"] | None = None,
 ) -> dict[str, Any]:
     rows, total = await notifications.list_deliveries(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +12,7 @@ from api.deps import Auth, Session, get_ctx
 from api.errors import error_body
 from api.pages import service as pages
 from api.pages.schemas import PageIn, PageList, PageOut
+from api.pagination import Limit, Offset
 from openstatus_common.db.engine import unit_of_work
 from openstatus_common.db.models import StatusPage
 from openstatus_common.errors import ErrorCode, NotFound
@@ -50,8 +51,8 @@ async def list_pages(
     ctx: Ctx,
     session: Session,
     auth: Auth,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> PageList:
     rows, total = await pages.list_pages(session, auth, limit=limit, offset=offset)
     links = await pages.page_links(session, [row.id for row in rows])

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from api.deps import Auth, Session, get_ctx
+from api.pagination import Limit, Offset
 from api.status_reports import service as reports
 from api.status_reports.schemas import ReportIn, ReportList, ReportOut, ReportPatch, ReportUpdateIn
 from openstatus_common.db.engine import unit_of_work
@@ -44,8 +45,8 @@ async def list_reports(
     auth: Auth,
     statuses: Annotated[list[str] | None, Query()] = None,
     page_id: Annotated[int | None, Query(alias="pageId", ge=1)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> ReportList:
     rows, total = await reports.list_reports(
         session, auth, statuses=_statuses(statuses or []), page_id=page_id, limit=limit, offset=offset

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from api.deps import Auth, Session, get_ctx
+from api.pagination import Limit, Offset
 from api.subscribers import service as subscribers
 from api.subscribers.schemas import SubscriberIn, SubscriberList, SubscriberOut
 from openstatus_common.db.engine import unit_of_work
@@ -22,8 +23,8 @@ async def list_subscribers(
     session: Session,
     auth: Auth,
     page_id: int,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
     include_unsubscribed: Annotated[bool, Query(alias="includeUnsubscribed")] = False,
 ) -> SubscriberList:
     rows, total = await subscribers.list_subscribers(
