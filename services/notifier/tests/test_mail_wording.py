@@ -3,7 +3,7 @@ reaches the mail."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from notifier.subscribers import compose
 from notifier.subscribers.content import ConfirmMail, MaintenanceMail, PageRef, ReportMail, render
 from notifier.subscribers.wording import WORDING
+from openstatus_common.db.base import utcnow
 from openstatus_common.db.engine import unit_of_work
-from openstatus_common.db.models import StatusPage, Workspace
+from openstatus_common.db.models import Maintenance, StatusPage, Workspace
 from openstatus_common.settings import Settings
 
 START = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
@@ -73,3 +74,49 @@ async def test_the_pages_default_locale_reaches_the_mail(sessions: async_session
         await session.flush()
         ref = await compose.page_ref(session, Settings(), row.id, workspace_id=workspace.id)
     assert ref is not None and ref.locale == "fr"
+
+
+async def test_a_maintenance_announced_once_it_began_is_in_progress_not_scheduled(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    now = utcnow()
+    async with unit_of_work(sessions) as session:
+        workspace = Workspace(name="Ws", slug="ws", plan="team", limits={})
+        session.add(workspace)
+        await session.flush()
+        row = StatusPage(workspace_id=workspace.id, title="Acme", slug="acme", published=True)
+        session.add(row)
+        await session.flush()
+        windows = {
+            "begun": (now - timedelta(minutes=5), now + timedelta(hours=1)),
+            "ahead": (now + timedelta(days=1), now + timedelta(days=1, hours=1)),
+        }
+        ids = {}
+        for title, (starts_at, ends_at) in windows.items():
+            maintenance = Maintenance(
+                workspace_id=workspace.id, page_id=row.id, title=title, starts_at=starts_at, ends_at=ends_at
+            )
+            session.add(maintenance)
+            await session.flush()
+            ids[title] = maintenance.id
+        stages = {}
+        for title, maintenance_id in ids.items():
+            mail = await compose.maintenance_mail(
+                session,
+                Settings(),
+                workspace_id=workspace.id,
+                page_id=row.id,
+                maintenance_id=maintenance_id,
+                stage="scheduled",
+            )
+            assert mail is not None
+            stages[title] = mail.stage
+    assert stages == {"begun": "in_progress", "ahead": "scheduled"}
+    begun = render(
+        MaintenanceMail.model_validate({**_sample_maintenance(), "stage": "in_progress"}), token="t"
+    )
+    assert begun.subject.startswith("[Acme] Maintenance in progress: DB")
+
+
+def _sample_maintenance() -> dict[str, object]:
+    return {"page": page("en"), "title": "DB", "message": "", "starts_at": START, "ends_at": END}

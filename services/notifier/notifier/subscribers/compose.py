@@ -13,6 +13,7 @@ from sqlalchemy import Column, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.subscribers.content import ConfirmMail, MaintenanceMail, PageRef, ReportMail
+from openstatus_common.db.base import utcnow
 from openstatus_common.db.models import (
     Maintenance,
     PageComponent,
@@ -116,8 +117,11 @@ async def maintenance_mail(
     components = await _component_names(
         session, maintenance_components, maintenance_components.c.maintenance_id, maintenance.id
     )
+    now = utcnow()
+    # Announced (or changed) once it has begun: "in progress", not "scheduled".
+    started = stage != "reminder" and maintenance.starts_at <= now < maintenance.ends_at
     return MaintenanceMail(
-        stage=stage,
+        stage="in_progress" if started else stage,
         page=page,
         title=maintenance.title,
         message=maintenance.message,

@@ -64,7 +64,7 @@ class MaintenanceMail(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     kind: Literal["maintenance"] = "maintenance"
-    stage: Literal["scheduled", "updated", "reminder"]
+    stage: Literal["scheduled", "updated", "in_progress", "reminder"]
     page: PageRef
     title: str
     message: str
