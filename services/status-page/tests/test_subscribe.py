@@ -114,6 +114,7 @@ async def test_subscribe_confirm_unsubscribe(
     asked = await client.get(f"/acme/confirm/{row.token}")
     assert asked.status_code == 200
     assert "Confirm your subscription" in asked.text
+    assert "<h1>Email updates</h1>" in asked.text  # not "Subscribe to updates": they did that already
     assert f'<form method="post" action="/acme/confirm/{row.token}">' in asked.text
     assert asked.headers["referrer-policy"] == "same-origin"
     assert (await subscriber_of(sessions, "Alice@example.com")).accepted_at is None
