@@ -341,3 +341,27 @@ async def test_ids_are_never_handed_out_twice_even_after_0009_on_an_existing_dat
             assert await insert_workspace(connection, "after") > latest
     finally:
         await engine.dispose()
+
+
+async def test_the_models_and_the_sqlite_schema_agree_on_which_ids_are_never_reused(
+    empty_db_url: str,
+) -> None:
+    """A later batch migration rebuilds a table from the model's options: a model without the flag would
+    quietly drop AUTOINCREMENT again."""
+    if not empty_db_url.startswith("sqlite"):
+        pytest.skip("AUTOINCREMENT is SQLite's; PostgreSQL sequences never reuse ids")
+    flagged = {
+        name
+        for name, table in Base.metadata.tables.items()
+        if table.dialect_options["sqlite"]["autoincrement"]
+    }
+    await upgrade(empty_db_url)
+    engine = create_engine(empty_db_url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+            autoincrement = {name for name, sql in rows if "AUTOINCREMENT" in sql}
+    finally:
+        await engine.dispose()
+    assert flagged == autoincrement
+    assert {"status_reports", "status_report_updates", "maintenances", "status_pages"} <= flagged

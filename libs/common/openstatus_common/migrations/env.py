@@ -55,8 +55,14 @@ def do_run_migrations(connection: Connection) -> None:
 async def run_async_migrations() -> None:
     engine = create_engine(_url())
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(do_run_migrations)
+        async with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                # As in openstatus-migrate: rebuilding a table drops it, which with foreign keys on would
+                # cascade into its children. The pragma only takes effect outside a transaction.
+                await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                await connection.commit()
+            async with connection.begin():
+                await connection.run_sync(do_run_migrations)
     finally:
         await engine.dispose()
 

@@ -9,6 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from openstatus_common.db.base import UTCDateTime, utcnow
 
+# Table options of every table whose ids leave the database (links, event ids, mail keys): SQLite must never
+# hand such an id out twice (migration 0009). PostgreSQL sequences never do.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
 
 class CreatedAt:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())

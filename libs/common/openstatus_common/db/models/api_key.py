@@ -9,7 +9,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openstatus_common.db.base import Base, JSONType, UTCDateTime
-from openstatus_common.db.models._columns import CreatedAt, workspace_fk
+from openstatus_common.db.models._columns import NEVER_REUSE_IDS, CreatedAt, workspace_fk
 
 if TYPE_CHECKING:
     from openstatus_common.db.models.workspace import Workspace
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 class ApiKey(CreatedAt, Base):
     __tablename__ = "api_keys"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()

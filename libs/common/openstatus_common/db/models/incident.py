@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openstatus_common.db.base import Base, JSONType, UTCDateTime
-from openstatus_common.db.models._columns import Timestamps, workspace_fk
+from openstatus_common.db.models._columns import NEVER_REUSE_IDS, Timestamps, workspace_fk
 
 if TYPE_CHECKING:
     from openstatus_common.db.models.monitor import Monitor
@@ -29,6 +29,7 @@ class Incident(Timestamps, Base):
             postgresql_where=text("status = 'open'"),
             sqlite_where=text("status = 'open'"),
         ),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Tab
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openstatus_common.db.base import Base, UTCDateTime
-from openstatus_common.db.models._columns import Timestamps, workspace_fk
+from openstatus_common.db.models._columns import NEVER_REUSE_IDS, Timestamps, workspace_fk
 
 if TYPE_CHECKING:
     from openstatus_common.db.models.page_component import PageComponent
@@ -27,7 +27,7 @@ maintenance_components = Table(
 
 class Maintenance(Timestamps, Base):
     __tablename__ = "maintenances"
-    __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, CheckConstraint, Integer, String, Text, false, t
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openstatus_common.db.base import Base, JSONType, UTCDateTime
-from openstatus_common.db.models._columns import Timestamps, workspace_fk
+from openstatus_common.db.models._columns import NEVER_REUSE_IDS, Timestamps, workspace_fk
 
 if TYPE_CHECKING:
     from openstatus_common.db.models.incident import Incident
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 class Monitor(Timestamps, Base):
     __tablename__ = "monitors"
-    __table_args__ = (CheckConstraint("kind IN ('http', 'tcp', 'dns')", name="kind"),)
+    __table_args__ = (CheckConstraint("kind IN ('http', 'tcp', 'dns')", name="kind"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()

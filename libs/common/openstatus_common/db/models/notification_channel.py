@@ -8,7 +8,7 @@ from sqlalchemy import Column, ForeignKey, String, Table, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openstatus_common.db.base import Base, JSONType
-from openstatus_common.db.models._columns import Timestamps, workspace_fk
+from openstatus_common.db.models._columns import NEVER_REUSE_IDS, Timestamps, workspace_fk
 
 if TYPE_CHECKING:
     from openstatus_common.db.models.monitor import Monitor
@@ -27,6 +27,7 @@ monitor_notifications = Table(
 
 class NotificationChannel(Timestamps, Base):
     __tablename__ = "notification_channels"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()

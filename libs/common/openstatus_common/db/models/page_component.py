@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openstatus_common.db.base import Base
-from openstatus_common.db.models._columns import Timestamps
+from openstatus_common.db.models._columns import NEVER_REUSE_IDS, Timestamps
 
 if TYPE_CHECKING:
     from openstatus_common.db.models.monitor import Monitor
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 class PageComponentGroup(Timestamps, Base):
     __tablename__ = "page_component_groups"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     page_id: Mapped[int] = mapped_column(ForeignKey("status_pages.id", ondelete="CASCADE"), index=True)
@@ -45,6 +46,7 @@ class PageComponent(Timestamps, Base):
         # One component per monitor and page; static components (monitor_id NULL) never collide.
         UniqueConstraint("page_id", "monitor_id"),
         CheckConstraint("type IN ('monitor', 'static')", name="type"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openstatus_common.db.base import Base, UTCDateTime
-from openstatus_common.db.models._columns import Timestamps
+from openstatus_common.db.models._columns import NEVER_REUSE_IDS, Timestamps
 
 if TYPE_CHECKING:
     from openstatus_common.db.models.status_page import StatusPage
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 class PageSubscriber(Timestamps, Base):
     __tablename__ = "page_subscribers"
-    __table_args__ = (UniqueConstraint("page_id", "email"),)
+    __table_args__ = (UniqueConstraint("page_id", "email"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     page_id: Mapped[int] = mapped_column(ForeignKey("status_pages.id", ondelete="CASCADE"))

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Index, LargeBinary, String, Text, false, text, t
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openstatus_common.db.base import Base, JSONType, UTCDateTime
-from openstatus_common.db.models._columns import Timestamps, workspace_fk
+from openstatus_common.db.models._columns import NEVER_REUSE_IDS, Timestamps, workspace_fk
 
 if TYPE_CHECKING:
     from openstatus_common.db.models.maintenance import Maintenance
@@ -33,6 +33,7 @@ class StatusPage(Timestamps, Base):
             postgresql_where=text("custom_domain_verified_at IS NOT NULL"),
             sqlite_where=text("custom_domain_verified_at IS NOT NULL"),
         ),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

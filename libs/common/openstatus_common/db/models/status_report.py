@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openstatus_common.db.base import Base, UTCDateTime
-from openstatus_common.db.models._columns import CreatedAt, Timestamps, workspace_fk
+from openstatus_common.db.models._columns import NEVER_REUSE_IDS, CreatedAt, Timestamps, workspace_fk
 
 if TYPE_CHECKING:
     from openstatus_common.db.models.page_component import PageComponent
@@ -29,7 +29,7 @@ status_report_components = Table(
 
 class StatusReport(Timestamps, Base):
     __tablename__ = "status_reports"
-    __table_args__ = (CheckConstraint(_STATUS_CHECK, name="status"),)
+    __table_args__ = (CheckConstraint(_STATUS_CHECK, name="status"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()
@@ -50,7 +50,7 @@ class StatusReport(Timestamps, Base):
 
 class StatusReportUpdate(CreatedAt, Base):
     __tablename__ = "status_report_updates"
-    __table_args__ = (CheckConstraint(_STATUS_CHECK, name="status"),)
+    __table_args__ = (CheckConstraint(_STATUS_CHECK, name="status"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("status_reports.id", ondelete="CASCADE"), index=True)

@@ -8,7 +8,7 @@ from sqlalchemy import String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openstatus_common.db.base import Base, JSONType
-from openstatus_common.db.models._columns import Timestamps
+from openstatus_common.db.models._columns import NEVER_REUSE_IDS, Timestamps
 
 if TYPE_CHECKING:
     from openstatus_common.db.models.api_key import ApiKey
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 class Workspace(Timestamps, Base):
     __tablename__ = "workspaces"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(256))

@@ -44,6 +44,9 @@ TABLES = (
 def _rebuild(autoincrement: bool) -> None:
     if op.get_context().dialect.name != "sqlite":
         return
+    if op.get_bind().exec_driver_sql("PRAGMA foreign_keys").scalar():
+        # Dropping a parent table would delete its children's rows: refuse rather than lose data.
+        raise RuntimeError("0009 must run with SQLite foreign keys off (openstatus-migrate does this)")
     for table in TABLES:
         with op.batch_alter_table(
             table, recreate="always", table_kwargs={"sqlite_autoincrement": autoincrement}
