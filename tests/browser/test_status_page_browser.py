@@ -214,6 +214,12 @@ async def test_tracker_card_by_keyboard_and_mouse(browser_pages: Any, site: Any,
     await expect(hovered).to_contain_text("100.000% uptime")
     await expect(hovered).to_contain_text("1,440 ok, 0 degraded, 0 failed")
     await page.screenshot(path=artifacts / "tracker-card-hover.png")
+    # Escape dismisses a hovered card too, with the pointer still on the day; pointing at a day shows its card.
+    await page.keyboard.press("Escape")
+    await expect(hovered).to_be_hidden()
+    neighbour = tracker_of(page, "Primary database").locator(".bar").nth(TRACKER_DAYS - 12)
+    await neighbour.hover()
+    await expect(neighbour.locator(".card")).to_be_visible()
     await page.mouse.move(0, 0)
     await expect(hovered).to_be_hidden()
     watch.assert_clean()

@@ -109,6 +109,13 @@ async def test_subscribe_confirm_unsubscribe(
     assert [e.kind.value for e in await events_in_stream(bus)] == ["subscriber.pending"] * 2
     row = await subscriber_of(sessions, "Alice@example.com")
     assert row.token != previous_token
+    # The waits grow with the request's age: a request a day old that was last sent 11 minutes ago waits.
+    async with sessions.begin() as session:
+        pending = await session.get_one(PageSubscriber, row.id)
+        pending.created_at = utcnow() - timedelta(days=1)
+        pending.updated_at = utcnow() - timedelta(minutes=11)
+    await client.post("/acme/subscribe", data={"email": "alice@example.com"})
+    assert len(await events_in_stream(bus)) == 2
 
     # Following the link (as a mail scanner does) only shows a button posting back to the same address.
     asked = await client.get(f"/acme/confirm/{row.token}")

@@ -126,9 +126,11 @@ async def subscribe(
     elif subscriber.accepted_at is not None:
         return subscriber, []
     elif not confirmed:
-        # Still pending: whoever lost the mail asks again and gets a new link (the old one stops working),
-        # but not within minutes of the last one, so the form cannot be used to flood an inbox.
-        if now - subscriber.updated_at < RESEND_CONFIRMATION_AFTER:
+        # Still pending: whoever lost the mail asks again and gets a new link (the old one stops working).
+        # Each wait is at least as long as the request is old (10 min, 20, 40, ...), so the form cannot be
+        # used to flood an inbox: a handful of mails on the first day, then fewer and fewer.
+        wait = max(RESEND_CONFIRMATION_AFTER, subscriber.updated_at - subscriber.created_at)
+        if now - subscriber.updated_at < wait:
             return subscriber, []
         subscriber.token = new_token()
     if confirmed:

@@ -29,6 +29,11 @@
         label(button);
       });
     });
+    // Escape dismisses whatever tracker card shows, by hover or focus, without moving focus (WCAG 1.4.13).
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      document.querySelectorAll("[data-tracker]").forEach(function (t) { t.classList.add("cards-hidden"); });
+    });
     // Trackers: one tab stop each; arrow keys, Home and End move between the visible days (roving tabindex).
     document.querySelectorAll("[data-tracker]").forEach(function (tracker) {
       var bars = Array.prototype.slice.call(tracker.querySelectorAll(".bar"));
@@ -44,10 +49,6 @@
         var shown = bars.filter(function (b) { return b.getClientRects().length > 0; });
         var index = shown.indexOf(document.activeElement);
         if (index < 0) return;
-        if (event.key === "Escape") {
-          tracker.classList.add("cards-hidden");
-          return;
-        }
         var next = index;
         if (event.key === "ArrowLeft") next = Math.max(0, index - 1);
         else if (event.key === "ArrowRight") next = Math.min(shown.length - 1, index + 1);
