@@ -600,7 +600,8 @@ async def test_the_mail_buttons_and_the_retry_form_work_in_a_browser(
     await expect(page.get_by_role("status")).not_to_have_text(
         "Check your inbox to confirm your subscription."
     )
-    assert all("400" in problem for problem in watch.problems), watch.problems  # the refusal, as expected
+    await expect(page.get_by_role("status")).to_have_text(EN("subscribe.bad_email"))
+    assert watch.problems and all("400" in problem for problem in watch.problems), watch.problems
     watch.problems.clear()
     await page.locator("main").get_by_label("Email address").fill("reader2@example.com")
     await page.locator("main").get_by_role("button", name="Subscribe").click()

@@ -368,7 +368,7 @@ async def test_notify_false_stale_and_other_page_events_mail_nobody(
 async def test_a_draft_page_mails_nobody(
     sessions: Sessions, bus: Bus, smtp: SmtpReceiver, start_notifier: StartNotifier
 ) -> None:
-    """An unpublished page's links all answer 404: no report, maintenance or confirmation mail points there."""
+    """An unpublished page's links all answer 404: no report or maintenance mail points there."""
     workspace, page = await make_page(sessions, "draft", published=False)
     await make_subscriber(sessions, page, "alice@example.com")
     report, (first,) = await make_report(sessions, workspace, page, "Outage", [("investigating", "Down.")])

@@ -73,8 +73,9 @@ class Scheduler:
             changed_ms = int(entry.updated_at.timestamp() * 1000)
             if changed_ms > last:
                 # New (or resumed) since the last slot: check it now, dated when it changed, never before it
-                # existed. The date is stable across restarts, so the job ids still deduplicate.
-                self._immediate.append((min(changed_ms, now), entry))
+                # existed. The date is stable across restarts and replicas, so the job ids deduplicate. A
+                # change stamped ahead of this clock (skew) keeps the slot, which every replica agrees on.
+                self._immediate.append((changed_ms if changed_ms <= now else last, entry))
             elif now - last <= RECENT_SLOT_GRACE_MS:
                 self._immediate.append((last, entry))  # a slot just missed, e.g. across a restart
         self._wake.set()

@@ -233,6 +233,10 @@ async def test_history_older_than_the_trackers_stays_reachable(pages: httpx.Asyn
     assert "Looking 49" in old.text and "Fixed 49" in old.text
     assert (await pages.get(f"/acme/events/report/{recent.id}")).status_code == 200
     assert (await pages.get("/acme/events/report/999999")).status_code == 404
+    # A report published after the page was cached (its mail already out) opens from its link at once.
+    fresh = await build.report("Queue delays", [c], [("investigating", "Jobs wait", now)])
+    opened = await pages.get(f"/acme/events/report/{fresh.id}")
+    assert opened.status_code == 200 and "Jobs wait" in opened.text
     assert (await pages.get("/acme/events?before=yesterday")).status_code == 400
     assert "Ältere Ereignisse" in (await pages.get("/acme/de/events")).text
 

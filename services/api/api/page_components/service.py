@@ -227,7 +227,7 @@ async def remove_monitor_components(session: AsyncSession, auth: AuthContext, mo
         await session.execute(
             select(PageComponent.id, StatusPage.id, StatusPage.workspace_id)
             .join(StatusPage, StatusPage.id == PageComponent.page_id)
-            .where(PageComponent.monitor_id == monitor_id)
+            .where(PageComponent.monitor_id == monitor_id, StatusPage.workspace_id == auth.workspace_id)
         )
     ).all()
     if not rows:

@@ -56,15 +56,17 @@ def _set_status(report: StatusReport, status: StatusReportStatus, date: datetime
     report.resolved_at = date if status is StatusReportStatus.RESOLVED else None
 
 
-async def get_report(session: AsyncSession, auth: AuthContext, report_id: int) -> StatusReport:
-    """The workspace's report, or NotFound (also for another workspace's)."""
-    report = (
-        await session.execute(
-            select(StatusReport).where(
-                StatusReport.id == report_id, StatusReport.workspace_id == auth.workspace_id
-            )
-        )
-    ).scalar_one_or_none()
+async def get_report(
+    session: AsyncSession, auth: AuthContext, report_id: int, *, for_update: bool = False
+) -> StatusReport:
+    """The workspace's report, or NotFound (also for another workspace's). ``for_update`` locks its row, so
+    timeline changes that recompute its status one after another (PostgreSQL; SQLite writes one at a time)."""
+    query = select(StatusReport).where(
+        StatusReport.id == report_id, StatusReport.workspace_id == auth.workspace_id
+    )
+    if for_update:
+        query = query.with_for_update()
+    report = (await session.execute(query)).scalar_one_or_none()
     if report is None:
         raise NotFound(f"status report {report_id} not found", field="id")
     return report
@@ -148,7 +150,7 @@ async def add_update(
     """Add a timeline entry. The report takes the status of its newest entry by date (resolved sets
     ``resolvedAt``, others clear it): a backdated entry fills in the history without changing the status."""
     require_write(auth)
-    report = await get_report(session, auth, report_id)
+    report = await get_report(session, auth, report_id, for_update=True)
     date = data.date or utcnow()
     update = StatusReportUpdate(
         report_id=report.id, status=data.status.value, message=data.message, date=date
@@ -174,7 +176,7 @@ async def delete_update(
     """Take a mistaken entry off the timeline; the report takes the status of the newest one left. The last
     entry stays (a report always has one): delete the report instead. Nobody is mailed about a removal."""
     require_write(auth)
-    report = await get_report(session, auth, report_id)
+    report = await get_report(session, auth, report_id, for_update=True)
     entries = await timeline(session, report.id)
     entry = next((u for u in entries if u.id == update_id), None)
     if entry is None:

@@ -93,8 +93,11 @@ async def report(pr: PageRequest) -> Response:
     found = pr.snapshot.report(report_id)
     if found is not None:
         return await html_response(pr, "report.html", report=found)
-    if not pr.snapshot.has_older_events:
-        raise HTTPException(404, "report not found")  # no archive to look in: no query for made-up ids
+    newest = max((r.id for r in pr.snapshot.reports), default=0)
+    if not pr.snapshot.has_older_events and report_id < newest:
+        # No archive, and ids only grow: an older id not in the snapshot was never this page's. A newer one
+        # may be a report published since the snapshot was made (its mail already out): ask the database.
+        raise HTTPException(404, "report not found")
 
     async def render() -> tuple[bytes, str]:
         # Older than the tracker window: read it (once per snapshot) so old links keep working.
