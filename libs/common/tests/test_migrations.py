@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -343,20 +344,17 @@ async def test_ids_are_never_handed_out_twice_even_after_0009_on_an_existing_dat
         await engine.dispose()
 
 
-async def test_the_models_and_the_sqlite_schema_agree_on_which_ids_are_never_reused(
-    empty_db_url: str,
-) -> None:
+async def test_the_models_and_the_sqlite_schema_agree_on_which_ids_are_never_reused(tmp_path: Path) -> None:
     """A later batch migration rebuilds a table from the model's options: a model without the flag would
-    quietly drop AUTOINCREMENT again."""
-    if not empty_db_url.startswith("sqlite"):
-        pytest.skip("AUTOINCREMENT is SQLite's; PostgreSQL sequences never reuse ids")
+    quietly drop AUTOINCREMENT again. (SQLite only: PostgreSQL sequences never reuse ids.)"""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'schema.db'}"
     flagged = {
         name
         for name, table in Base.metadata.tables.items()
         if table.dialect_options["sqlite"]["autoincrement"]
     }
-    await upgrade(empty_db_url)
-    engine = create_engine(empty_db_url)
+    await upgrade(url)
+    engine = create_engine(url)
     try:
         async with engine.connect() as connection:
             rows = await connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))

@@ -311,6 +311,16 @@ async def test_a_report_reaches_each_confirmed_subscriber_once(
     assert token not in part(by_recipient(smtp)["bob@example.com"][0], "text/plain")
 
 
+async def assert_nobody_mailed(
+    sessions: Sessions, bus: Bus, smtp: SmtpReceiver, *, reports: int, maintenances: int
+) -> None:
+    """Once the notifier has handled the events up to these sequence numbers, no mail was queued or sent."""
+    await wait_handled(bus, "notifier-reports", reports)
+    await wait_handled(bus, "notifier-maintenances", maintenances)
+    assert await mail_rows(sessions) == []
+    assert smtp.messages == []
+
+
 async def test_notify_false_stale_and_other_page_events_mail_nobody(
     sessions: Sessions, bus: Bus, smtp: SmtpReceiver, start_notifier: StartNotifier
 ) -> None:
@@ -359,10 +369,7 @@ async def test_notify_false_stale_and_other_page_events_mail_nobody(
             notify=False,
         ),
     )
-    await wait_handled(bus, "notifier-reports", reports)
-    await wait_handled(bus, "notifier-maintenances", maintenances)
-    assert await mail_rows(sessions) == []
-    assert smtp.messages == []
+    await assert_nobody_mailed(sessions, bus, smtp, reports=reports, maintenances=maintenances)
 
 
 async def test_a_draft_page_mails_nobody(
@@ -399,10 +406,7 @@ async def test_a_draft_page_mails_nobody(
             notify=True,
         ),
     )
-    await wait_handled(bus, "notifier-reports", reports)
-    await wait_handled(bus, "notifier-maintenances", maintenances)
-    assert await mail_rows(sessions) == []
-    assert smtp.messages == []
+    await assert_nobody_mailed(sessions, bus, smtp, reports=reports, maintenances=maintenances)
 
 
 async def test_a_scheduled_and_an_updated_maintenance_are_mailed(

@@ -195,6 +195,15 @@ class PageSnapshot:
         return tuple(r for r in self.reports if not r.resolved)
 
     @property
+    def past_reports(self) -> tuple[ReportView, ...]:
+        return tuple(r for r in self.reports if r.resolved)
+
+    @property
+    def past_maintenances(self) -> tuple[MaintenanceView, ...]:
+        now = self.generated_at
+        return tuple(m for m in self.maintenances if not m.upcoming(now) and not m.ongoing(now))
+
+    @property
     def ongoing_maintenances(self) -> tuple[MaintenanceView, ...]:
         return tuple(m for m in self.maintenances if m.ongoing(self.generated_at))
 

@@ -37,13 +37,11 @@ async def events(pr: PageRequest) -> Response:
     if "before" in pr.request.query_params:
         return await _older_events(pr)
     snap = pr.snapshot
-    now = snap.generated_at
     # Unresolved reports, ongoing and upcoming maintenance have their own sections above the past ones.
-    past_maintenance = [m for m in snap.maintenances if not m.upcoming(now) and not m.ongoing(now)]
     items: list[tuple[datetime, str, ReportView | MaintenanceView]] = [
-        (r.started_at, "report", r) for r in snap.reports if r.resolved
+        (r.started_at, "report", r) for r in snap.past_reports
     ]
-    items += [(m.starts_at, "maintenance", m) for m in past_maintenance]
+    items += [(m.starts_at, "maintenance", m) for m in snap.past_maintenances]
     items.sort(key=lambda item: item[0], reverse=True)
     older = _older_link(pr, HistoryCursor(snap.window_start)) if snap.has_older_events else None
     return await html_response(pr, "events.html", events=items, older=older)
